@@ -1,0 +1,147 @@
+//! The reference resource server: point it at your authorization server.
+//!
+//! ```text
+//! RS_ISSUER=https://auth.example.com RS_AUDIENCE=https://api.example.com \
+//! RS_JWKS_FILE=jwks.json cargo run --example resource_server
+//! ```
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `RS_BIND` | listen address (default `127.0.0.1:3000`; `127.0.0.1:0` picks a port) |
+//! | `RS_ISSUER` | expected `iss` (required) |
+//! | `RS_AUDIENCE` | expected `aud` (required) |
+//! | `RS_JWKS_FILE` | path to a JWKS JSON document |
+//! | `RS_SCOPE_DELIMITER` | delimiter of string scope claims (default: space) |
+//! | `RS_REALM` | `realm` of the challenges (default: none) |
+//!
+//! Once it accepts connections it prints `listening on http://ADDR` on stdout. Logs go to
+//! stderr. A bad configuration exits with status 2 and one line on stderr.
+//!
+//! | route | needs |
+//! |---|---|
+//! | `GET /health` | nothing |
+//! | `GET /me` | any valid token |
+//! | `GET /users` | `users:read` |
+//! | `GET /users/profile` | `users:read` and `users.profile:read` |
+//! | `POST /users` | `users:write` |
+//! | `GET /accounts` | `accounts:read` or `accounts:write` |
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tower_bearer::{BearerLayer, RequireScopeLayer, ScopeClaims, Scopes, TokenClaims, Validator};
+
+struct Config {
+    bind: SocketAddr,
+    validator: Validator,
+    realm: Option<String>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn config() -> Result<Config, String> {
+    let bind = var("RS_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+    let bind: SocketAddr = bind
+        .parse()
+        .map_err(|_| format!("RS_BIND={bind:?} is not an address like 127.0.0.1:3000"))?;
+    let issuer = var("RS_ISSUER").ok_or("RS_ISSUER is required (the expected `iss`)")?;
+    let audience = var("RS_AUDIENCE").ok_or("RS_AUDIENCE is required (the expected `aud`)")?;
+    let mut builder = Validator::builder().issuer(issuer).audience(audience);
+
+    if let Some(delimiter) = var("RS_SCOPE_DELIMITER") {
+        let mut chars = delimiter.chars();
+        let (Some(c), None) = (chars.next(), chars.next()) else {
+            return Err(format!(
+                "RS_SCOPE_DELIMITER={delimiter:?} must be a single character"
+            ));
+        };
+        builder = builder.scope_claims(ScopeClaims::standard().delimiter(c));
+    }
+
+    match (var("RS_JWKS_FILE"), var("RS_JWKS_URL")) {
+        (Some(path), _) => {
+            let json = std::fs::read_to_string(&path)
+                .map_err(|e| format!("RS_JWKS_FILE={path:?} cannot be read: {e}"))?;
+            builder = builder.jwks_json(&json);
+        }
+        (None, Some(_)) => {
+            return Err("RS_JWKS_URL is not supported by this build yet; use RS_JWKS_FILE".into())
+        }
+        (None, None) => return Err("set RS_JWKS_FILE to a JWKS document".into()),
+    }
+    let validator = builder.build().map_err(|e| e.to_string())?;
+    Ok(Config {
+        bind,
+        validator,
+        realm: var("RS_REALM"),
+    })
+}
+
+async fn me(claims: TokenClaims, scopes: Scopes) -> Json<Value> {
+    Json(json!({ "sub": claims.subject(), "scopes": scopes.iter().collect::<Vec<_>>() }))
+}
+
+fn app(config: &Config) -> Router {
+    let mut bearer = BearerLayer::new(config.validator.clone());
+    if let Some(realm) = &config.realm {
+        bearer = bearer.realm(realm.clone());
+    }
+    let ok = |route: &'static str| move || async move { Json(json!({ "route": route })) };
+    Router::new()
+        .route("/me", get(me))
+        .route(
+            "/users",
+            get(ok("list users"))
+                .route_layer(RequireScopeLayer::all(["users:read"]))
+                .merge(
+                    axum::routing::post(|| async {
+                        (StatusCode::CREATED, Json(json!({ "route": "create user" })))
+                    })
+                    .route_layer(RequireScopeLayer::all(["users:write"])),
+                ),
+        )
+        .route(
+            "/users/profile",
+            get(ok("user profiles"))
+                .route_layer(RequireScopeLayer::all(["users:read", "users.profile:read"])),
+        )
+        .route(
+            "/accounts",
+            get(ok("accounts"))
+                .route_layer(RequireScopeLayer::any(["accounts:read", "accounts:write"])),
+        )
+        .layer(bearer)
+        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+}
+
+#[tokio::main]
+async fn main() {
+    let config = match config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("resource_server: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.bind).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("resource_server: cannot bind {}: {e}", config.bind);
+            std::process::exit(2);
+        }
+    };
+    let addr = listener.local_addr().map_or(config.bind, |a| a);
+    let app = app(&config);
+    println!("listening on http://{addr}");
+    let _ = std::io::stdout().flush();
+    if let Err(e) = axum::serve(listener, app).await {
+        eprintln!("resource_server: server error: {e}");
+        std::process::exit(1);
+    }
+}

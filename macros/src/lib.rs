@@ -1,0 +1,171 @@
+//! `#[require_scope(...)]`: guard an axum handler with a scope requirement.
+//!
+//! Re-exported by `tower-bearer` behind its `macros` feature; see its documentation.
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{parse_macro_input, Error, ItemFn, LitStr, Token};
+
+/// One requirement: a scope literal, or `all(...)` / `any(...)` of requirements.
+enum Req {
+    Scope(LitStr),
+    All(Vec<Req>),
+    Any(Vec<Req>),
+}
+
+impl Parse for Req {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            check_scope(&lit)?;
+            return Ok(Req::Scope(lit));
+        }
+        let ident: syn::Ident = input.parse().map_err(|e| {
+            Error::new(
+                e.span(),
+                "expected a scope string literal, `all(...)` or `any(...)`",
+            )
+        })?;
+        let content;
+        syn::parenthesized!(content in input);
+        let items = parse_list(&content, ident.span())?;
+        match ident.to_string().as_str() {
+            "all" => Ok(Req::All(items)),
+            "any" => Ok(Req::Any(items)),
+            other => Err(Error::new(
+                ident.span(),
+                format!("unknown combinator `{other}`: use `all(...)` or `any(...)`"),
+            )),
+        }
+    }
+}
+
+fn parse_list(input: ParseStream<'_>, span: Span) -> syn::Result<Vec<Req>> {
+    let items: Punctuated<Req, Token![,]> = Punctuated::parse_terminated(input)?;
+    if items.is_empty() {
+        return Err(Error::new(
+            span,
+            "empty scope list: name at least one scope, e.g. #[require_scope(\"users:read\")]",
+        ));
+    }
+    Ok(items.into_iter().collect())
+}
+
+fn check_scope(lit: &LitStr) -> syn::Result<()> {
+    let value = lit.value();
+    let valid = !value.is_empty()
+        && value
+            .bytes()
+            .all(|c| c == 0x21 || (0x23..=0x5b).contains(&c) || (0x5d..=0x7e).contains(&c));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::new(
+            lit.span(),
+            format!(
+                "invalid scope {value:?}: a scope is one or more characters from %x21 / %x23-5B / %x5D-7E (no spaces, quotes or backslashes)"
+            ),
+        ))
+    }
+}
+
+impl Req {
+    fn tokens(&self) -> TokenStream2 {
+        match self {
+            Req::Scope(lit) => quote! {
+                ::tower_bearer::ScopeRequirement::Scope(::tower_bearer::Scope::from_static(#lit))
+            },
+            Req::All(items) => {
+                let items = items.iter().map(Req::tokens);
+                quote! { ::tower_bearer::ScopeRequirement::All(::std::vec![#(#items),*]) }
+            }
+            Req::Any(items) => {
+                let items = items.iter().map(Req::tokens);
+                quote! { ::tower_bearer::ScopeRequirement::Any(::std::vec![#(#items),*]) }
+            }
+        }
+    }
+}
+
+/// The attribute's arguments: a list that is implicitly `all(...)`.
+struct Args(Req);
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let items = parse_list(input, input.span())?;
+        let mut items = items;
+        if items.len() == 1 && !matches!(items[0], Req::Scope(_)) {
+            return Ok(Args(items.remove(0)));
+        }
+        Ok(Args(Req::All(items)))
+    }
+}
+
+/// Guard an async axum handler: the request must carry a token whose scopes meet the
+/// requirement, or it is answered exactly as `RequireScopeLayer` would (403
+/// `insufficient_scope` with every required scope in the challenge; 401 when
+/// unauthenticated; 500 without `BearerLayer`).
+///
+/// ```ignore
+/// #[require_scope("users:read")]
+/// async fn list_users() -> &'static str { "..." }
+///
+/// #[require_scope(any("accounts:read", "accounts:write"))]
+/// async fn accounts() -> &'static str { "..." }
+///
+/// #[require_scope(all("users:read", "users.profile:read"))]
+/// async fn profile() -> &'static str { "..." }
+/// ```
+///
+/// Scope strings are checked at compile time. The handler must be a free `async fn`.
+#[proc_macro_attribute]
+pub fn require_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let args = parse_macro_input!(attr as Args);
+    let mut func = parse_macro_input!(item as ItemFn);
+    if func.sig.asyncness.is_none() {
+        return Error::new(
+            func.sig.fn_token.span(),
+            "#[require_scope] goes on an `async fn` handler",
+        )
+        .to_compile_error()
+        .into();
+    }
+    if let Some(receiver) = func.sig.receiver() {
+        return Error::new(
+            receiver.span(),
+            "#[require_scope] goes on a free `async fn` handler, not a method",
+        )
+        .to_compile_error()
+        .into();
+    }
+    let marker = format_ident!("__TowerBearerScope_{}", func.sig.ident);
+    let requirement = args.0.tokens();
+    let vis = &func.vis;
+    let span = func.sig.ident.span();
+    let guard_arg: syn::FnArg = syn::parse_quote_spanned! {span=>
+        _: ::tower_bearer::extract::Authorized<#marker>
+    };
+    func.sig.inputs.insert(0, guard_arg);
+    let marker_item = quote_spanned! {span=>
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #marker;
+
+        impl ::tower_bearer::extract::ScopeMarker for #marker {
+            fn guard() -> &'static ::tower_bearer::ScopeGuard {
+                static GUARD: ::std::sync::OnceLock<::tower_bearer::ScopeGuard> =
+                    ::std::sync::OnceLock::new();
+                GUARD.get_or_init(|| ::tower_bearer::ScopeGuard::new(#requirement))
+            }
+        }
+    };
+    quote! {
+        #marker_item
+        #func
+    }
+    .into()
+}

@@ -1,0 +1,363 @@
+//! The authenticating middleware: [`BearerLayer`], [`Bearer`] and its [`ResponseFuture`].
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use tower_bearer::{BearerLayer, Scopes};
+//! # let validator = tower_bearer::testing::TestIssuer::new().validator();
+//!
+//! async fn me(scopes: Scopes) -> String {
+//!     format!("{} scopes", scopes.len())
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/me", get(me))
+//!     .layer(BearerLayer::new(validator).realm("example"))
+//!     .route("/health", get(|| async { "ok" })); // added after the layer: not covered
+//! ```
+//!
+//! # Layer order
+//!
+//! Put tower-http's `CorsLayer` *outside* this layer (in axum: call `.layer(cors)` after
+//! `.layer(bearer)`), so CORS preflight `OPTIONS` requests, which never carry a token, are
+//! answered before authentication. Routes added to an axum `Router` after `.layer(..)` are not
+//! covered; for anything else use [`BearerLayer::skip_if`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CACHE_CONTROL};
+use http::{Request, Response};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::error::{ErrorFormat, Rejection};
+use crate::token::{self, FormToken, Method};
+use crate::validator::Validator;
+
+type SkipFn = Arc<dyn Fn(&http::request::Parts) -> bool + Send + Sync>;
+
+/// How rejections are rendered; shared with guards and extractors through the request's
+/// extensions so every answer of one service looks the same.
+#[derive(Debug, Default)]
+pub(crate) struct Render {
+    pub(crate) realm: Option<Arc<str>>,
+    pub(crate) format: ErrorFormat,
+}
+
+impl Render {
+    pub(crate) fn respond<B: From<Bytes>>(&self, rejection: &Rejection) -> Response<B> {
+        rejection
+            .to_response(self.realm.as_deref(), &self.format)
+            .map(B::from)
+    }
+}
+
+/// Put into every request's extensions by [`Bearer`]; its presence tells guards and
+/// extractors that the layer ran.
+#[derive(Clone, Debug)]
+pub(crate) struct AuthContext(pub(crate) Arc<Render>);
+
+#[derive(Clone)]
+struct Config {
+    validator: Validator,
+    render: Arc<Render>,
+    optional: bool,
+    allow_query: bool,
+    skip: Option<SkipFn>,
+}
+
+/// Validates the bearer token of every request and puts [`TokenClaims`](crate::TokenClaims),
+/// [`Scopes`](crate::Scopes) and [`BearerToken`](crate::BearerToken) into its extensions, or
+/// answers with an RFC 6750 error.
+#[derive(Clone)]
+#[must_use]
+pub struct BearerLayer {
+    config: Arc<Config>,
+}
+
+impl fmt::Debug for BearerLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.config;
+        f.debug_struct("BearerLayer")
+            .field("validator", &c.validator)
+            .field("realm", &c.render.realm)
+            .field("format", &c.render.format)
+            .field("optional", &c.optional)
+            .field("allow_query", &c.allow_query)
+            .field("skip", &c.skip.is_some())
+            .finish()
+    }
+}
+
+impl BearerLayer {
+    /// Every request must carry a valid token.
+    pub fn new(validator: Validator) -> Self {
+        Self {
+            config: Arc::new(Config {
+                validator,
+                render: Arc::new(Render::default()),
+                optional: false,
+                allow_query: false,
+                skip: None,
+            }),
+        }
+    }
+
+    /// Requests without credentials pass through unauthenticated (no claims in the
+    /// extensions); requests with bad credentials are still rejected. Guards behind it answer
+    /// unauthenticated requests with `401`.
+    pub fn optional(validator: Validator) -> Self {
+        let mut layer = Self::new(validator);
+        Arc::make_mut(&mut layer.config).optional = true;
+        layer
+    }
+
+    /// The `realm` of every challenge (default: none).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        config.render = Arc::new(Render {
+            realm: Some(Arc::from(realm.into())),
+            format: config.render.format.clone(),
+        });
+        self
+    }
+
+    /// How rejection bodies are written (default: JSON).
+    pub fn error_format(mut self, format: ErrorFormat) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        config.render = Arc::new(Render {
+            realm: config.render.realm.clone(),
+            format,
+        });
+        self
+    }
+
+    /// Also accept `?access_token=` (RFC 6750 §2.3). Off by default: URLs end up in logs and
+    /// browser history. Responses to such requests get `Cache-Control: private`.
+    pub fn allow_query_token(mut self) -> Self {
+        Arc::make_mut(&mut self.config).allow_query = true;
+        self
+    }
+
+    /// Let requests for which `predicate` returns `true` through untouched (health checks,
+    /// metrics).
+    ///
+    /// ```
+    /// # use tower_bearer::BearerLayer;
+    /// # let validator = tower_bearer::testing::TestIssuer::new().validator();
+    /// let layer = BearerLayer::new(validator).skip_if(|req| req.uri.path() == "/health");
+    /// # let _ = layer;
+    /// ```
+    pub fn skip_if<F>(mut self, predicate: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> bool + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.config).skip = Some(Arc::new(predicate));
+        self
+    }
+}
+
+impl<S> Layer<S> for BearerLayer {
+    type Service = Bearer<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Bearer {
+            inner,
+            config: self.config.clone(),
+        }
+    }
+}
+
+/// The service produced by [`BearerLayer`].
+#[derive(Clone)]
+pub struct Bearer<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for Bearer<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bearer")
+            .field("inner", &self.inner)
+            .field("validator", &self.config.validator)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Bearer<S> {
+    /// Shorthand for [`BearerLayer::new`].
+    pub fn layer(validator: Validator) -> BearerLayer {
+        BearerLayer::new(validator)
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwrap the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Bearer<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let config = &*self.config;
+        if let Some(skip) = &config.skip {
+            let (parts, body) = req.into_parts();
+            let skipped = skip(&parts);
+            req = Request::from_parts(parts, body);
+            if skipped {
+                return ResponseFuture::inner(self.inner.call(req), false);
+            }
+        }
+
+        let found = token::find(
+            req.headers(),
+            req.uri(),
+            req.extensions().get::<FormToken>(),
+            config.allow_query,
+            config.validator.max_token_len(),
+        );
+        let result = match found {
+            Ok(Some((token, method))) => match config.validator.validate(token.as_str()) {
+                Ok(auth) => {
+                    let (claims, scopes) = auth.into_parts();
+                    let ext = req.extensions_mut();
+                    ext.insert(claims);
+                    ext.insert(scopes);
+                    ext.insert(token);
+                    Ok(method == Method::Query)
+                }
+                Err(err) => Err((Rejection::from(err), method == Method::Query)),
+            },
+            Ok(None) if config.optional => Ok(false),
+            Ok(None) => Err((Rejection::missing_credentials(), false)),
+            Err(rejection) => Err((rejection, config.allow_query && has_query_token(&req))),
+        };
+        match result {
+            Ok(private) => {
+                req.extensions_mut()
+                    .insert(AuthContext(config.render.clone()));
+                ResponseFuture::inner(self.inner.call(req), private)
+            }
+            Err((rejection, private)) => {
+                #[cfg(feature = "tracing")]
+                crate::trace_rejection(&rejection, req.method(), req.uri());
+                ResponseFuture::rejected(config.render.respond(&rejection), private)
+            }
+        }
+    }
+}
+
+fn has_query_token<B>(req: &Request<B>) -> bool {
+    req.uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("access_token=")))
+}
+
+pin_project! {
+    /// Response future of [`Bearer`].
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        kind: Kind<F, B>,
+        private: bool,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<F, B> {
+        Inner { #[pin] future: F },
+        Rejected { response: Option<Response<B>> },
+    }
+}
+
+impl<F, B> ResponseFuture<F, B> {
+    pub(crate) fn inner_future(future: F) -> Self {
+        Self::inner(future, false)
+    }
+
+    pub(crate) fn rejected_response(response: Response<B>) -> Self {
+        Self::rejected(response, false)
+    }
+
+    fn inner(future: F, private: bool) -> Self {
+        Self {
+            kind: Kind::Inner { future },
+            private,
+        }
+    }
+
+    fn rejected(response: Response<B>, private: bool) -> Self {
+        Self {
+            kind: Kind::Rejected {
+                response: Some(response),
+            },
+            private,
+        }
+    }
+}
+
+impl<F: fmt::Debug, B> fmt::Debug for ResponseFuture<F, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = match this.kind.project() {
+            KindProj::Inner { future } => ready!(future.poll(cx))?,
+            KindProj::Rejected { response } => match response.take() {
+                Some(r) => r,
+                None => panic!("ResponseFuture polled after completion"),
+            },
+        };
+        if *this.private {
+            mark_private(&mut response);
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// RFC 6750 §2.3: responses to a query-token request should not be cached publicly.
+fn mark_private<B>(response: &mut Response<B>) {
+    let headers = response.headers_mut();
+    let already = headers
+        .get(CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("private") || v.contains("no-store"));
+    if !already {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    }
+}

@@ -1,0 +1,266 @@
+//! The claims of a validated token: registered claims parsed once, plus the raw JSON for your
+//! own.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeOwned, IgnoredAny, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// The claims of a validated access token.
+///
+/// Cheap to clone. The registered claims are parsed once during validation; your own claims
+/// are read from the raw JSON with [`TokenClaims::deserialize`] or [`TokenClaims::get`].
+///
+/// `Debug` shows the issuer, subject, audience and times, never the token.
+#[derive(Clone)]
+pub struct TokenClaims {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registered: Registered,
+    json: Box<str>,
+}
+
+impl TokenClaims {
+    pub(crate) fn new(registered: Registered, json: Box<str>) -> Self {
+        Self {
+            inner: Arc::new(Inner { registered, json }),
+        }
+    }
+
+    /// `iss`: the issuer (always present after validation).
+    pub fn issuer(&self) -> &str {
+        self.inner.registered.iss.as_deref().unwrap_or_default()
+    }
+
+    /// `sub`: the subject, if the token has one.
+    pub fn subject(&self) -> Option<&str> {
+        self.inner.registered.sub.as_deref()
+    }
+
+    /// `aud`: the audiences (always at least one after validation, unless the audience check
+    /// was explicitly skipped).
+    pub fn audience(&self) -> &[String] {
+        self.inner
+            .registered
+            .aud
+            .as_ref()
+            .map_or(&[], |a| a.0.as_slice())
+    }
+
+    /// `exp`, seconds since the Unix epoch.
+    pub fn expires_at(&self) -> f64 {
+        self.inner.registered.exp.unwrap_or_default()
+    }
+
+    /// `nbf`, seconds since the Unix epoch.
+    pub fn not_before(&self) -> Option<f64> {
+        self.inner.registered.nbf
+    }
+
+    /// `iat`, seconds since the Unix epoch.
+    pub fn issued_at(&self) -> Option<f64> {
+        self.inner.registered.iat
+    }
+
+    /// `jti`: the token's unique identifier.
+    pub fn jwt_id(&self) -> Option<&str> {
+        self.inner.registered.jti.as_deref()
+    }
+
+    /// `client_id` (RFC 9068), falling back to `azp` (OpenID Connect).
+    pub fn client_id(&self) -> Option<&str> {
+        self.inner
+            .registered
+            .client_id
+            .as_deref()
+            .or(self.inner.registered.azp.as_deref())
+    }
+
+    /// The whole claims set as JSON text.
+    pub fn json(&self) -> &str {
+        &self.inner.json
+    }
+
+    /// Deserialize the whole claims set into your own type.
+    ///
+    /// ```
+    /// # use tower_bearer::testing::TestIssuer;
+    /// #[derive(serde::Deserialize)]
+    /// struct Mine { tenant: String }
+    ///
+    /// let issuer = TestIssuer::new();
+    /// let token = issuer.token().claim("tenant", "acme").sign();
+    /// let claims = issuer.validator().validate(&token)?.claims().clone();
+    /// assert_eq!(claims.deserialize::<Mine>()?.tenant, "acme");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// If the claims do not fit `T`.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, ClaimsError> {
+        serde_json::from_str(&self.inner.json).map_err(ClaimsError)
+    }
+
+    /// One claim by name, deserialized into `T`; `Ok(None)` when absent or `null`.
+    ///
+    /// # Errors
+    /// If the claim does not fit `T`.
+    pub fn get<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ClaimsError> {
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&self.inner.json).map_err(ClaimsError)?;
+        match map.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => T::deserialize(v).map(Some).map_err(ClaimsError),
+        }
+    }
+
+    pub(crate) fn registered(&self) -> &Registered {
+        &self.inner.registered
+    }
+}
+
+impl fmt::Debug for TokenClaims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenClaims")
+            .field("iss", &self.issuer())
+            .field("sub", &self.subject())
+            .field("aud", &self.audience())
+            .field("exp", &self.expires_at())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The claims do not fit the type they were read into.
+#[derive(Debug, thiserror::Error)]
+#[error("claims do not match the expected type: {0}")]
+pub struct ClaimsError(#[source] serde_json::Error);
+
+/// The registered claims and the scope claims, as parsed during validation. Unknown members
+/// are ignored; a duplicated member is an error (serde's derive refuses duplicates).
+#[derive(Deserialize, Default)]
+pub(crate) struct Registered {
+    #[serde(default)]
+    pub(crate) iss: Option<String>,
+    #[serde(default)]
+    pub(crate) sub: Option<String>,
+    #[serde(default)]
+    pub(crate) aud: Option<Audience>,
+    #[serde(default)]
+    pub(crate) exp: Option<f64>,
+    #[serde(default)]
+    pub(crate) nbf: Option<f64>,
+    #[serde(default)]
+    pub(crate) iat: Option<f64>,
+    #[serde(default)]
+    pub(crate) jti: Option<String>,
+    #[serde(default)]
+    pub(crate) client_id: Option<String>,
+    #[serde(default)]
+    pub(crate) azp: Option<String>,
+    #[serde(default)]
+    pub(crate) scope: Option<StringOrList>,
+    #[serde(default)]
+    pub(crate) scp: Option<StringOrList>,
+    #[serde(default)]
+    pub(crate) cnf: Option<IgnoredAny>,
+}
+
+/// `aud`: one string or an array of strings; anything else is an error.
+pub(crate) struct Audience(pub(crate) Vec<String>);
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Audience;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Audience, E> {
+                Ok(Audience(vec![v.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(Audience(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A scope claim: one delimited string, or an array of strings. Array members that are not
+/// strings are dropped (they can never match a scope).
+#[derive(Debug)]
+pub(crate) enum StringOrList {
+    String(String),
+    List(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for StringOrList {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Item(Option<String>);
+        impl<'de> Deserialize<'de> for Item {
+            fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct IV;
+                impl<'de> Visitor<'de> for IV {
+                    type Value = Item;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("any JSON value")
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Item, E> {
+                        Ok(Item(Some(v.to_owned())))
+                    }
+                    fn visit_bool<E>(self, _: bool) -> Result<Item, E> {
+                        Ok(Item(None))
+                    }
+                    fn visit_i64<E>(self, _: i64) -> Result<Item, E> {
+                        Ok(Item(None))
+                    }
+                    fn visit_u64<E>(self, _: u64) -> Result<Item, E> {
+                        Ok(Item(None))
+                    }
+                    fn visit_f64<E>(self, _: f64) -> Result<Item, E> {
+                        Ok(Item(None))
+                    }
+                    fn visit_unit<E>(self) -> Result<Item, E> {
+                        Ok(Item(None))
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Item, A::Error> {
+                        while s.next_element::<IgnoredAny>()?.is_some() {}
+                        Ok(Item(None))
+                    }
+                    fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<Item, A::Error> {
+                        while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                        Ok(Item(None))
+                    }
+                }
+                d.deserialize_any(IV)
+            }
+        }
+
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StringOrList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StringOrList, E> {
+                Ok(StringOrList::String(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrList, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Item(s)) = seq.next_element::<Item>()? {
+                    out.extend(s);
+                }
+                Ok(StringOrList::List(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -1,0 +1,128 @@
+//! OAuth 2.0 resource server middleware for [tower]: validate bearer JWT access tokens,
+//! decode granted scopes, and guard routes with RFC 6750 `insufficient_scope` answers.
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use tower_bearer::{BearerLayer, RequireScopeLayer, Scopes, Validator, Algorithm};
+//!
+//! # fn main() -> Result<(), tower_bearer::ConfigError> {
+//! let validator = Validator::builder()
+//!     .issuer("https://auth.example.com")
+//!     .audience("https://api.example.com")
+//!     .ec_pem(tower_bearer::testing::keys::P256_PUBLIC)
+//!     .build()?;
+//!
+//! let app: Router = Router::new()
+//!     .route("/users", get(|| async { "alice, bob" })
+//!         .route_layer(RequireScopeLayer::all(["users:read"])))
+//!     .route("/me", get(|scopes: Scopes| async move { format!("{scopes:?}") }))
+//!     .layer(BearerLayer::new(validator));
+//! # let _ = app; Ok(()) }
+//! ```
+//!
+//! # What a client sees
+//!
+//! | situation | status | `WWW-Authenticate` |
+//! |---|---|---|
+//! | no token, or another scheme | 401 | `Bearer` (+ `realm`) |
+//! | malformed request (`Bearer` alone, bad characters, two headers, two methods) | 400 | `error="invalid_request"` |
+//! | bad signature, expired, wrong `iss`/`aud`/`typ`, unknown key, too long | 401 | `error="invalid_token"` |
+//! | scope missing | 403 | `error="insufficient_scope", scope="…"` |
+//! | keys not loaded yet | 503 + `Retry-After` | none |
+//! | guard without the layer | 500 | none |
+//!
+//! Bodies are JSON (`{"error": …, "error_description": …}`) unless another
+//! [`ErrorFormat`] is chosen. Descriptions never contain the token or key material.
+//!
+//! # Crypto backend
+//!
+//! Signatures are verified with aws-lc-rs (feature `aws-lc-rs`, the default) or the pure-Rust
+//! RustCrypto crates (feature `rust-crypto`; RSA and ECDSA are 7-11x slower). When both are
+//! enabled, aws-lc-rs is used. This crate calls the chosen backend's verifier directly and
+//! never relies on jsonwebtoken's process-wide default, so no combination of features in your
+//! application makes it panic. Enabling a backend here enables the matching jsonwebtoken
+//! feature; if your own code also calls `jsonwebtoken::decode` and your build ends up with
+//! both jsonwebtoken backends, call
+//! `jsonwebtoken::crypto::CryptoProvider::install_default` once at start-up.
+//!
+//! # Features
+//!
+//! * `aws-lc-rs` (default), `rust-crypto`: the crypto backend.
+//! * `axum`: extractors ([`extract`]), on `axum-core` only.
+//! * `macros`: `#[require_scope(...)]` for axum handlers.
+//! * `testing`: [`testing::TestIssuer`] mints tokens for your tests.
+//! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
+compile_error!("tower-bearer needs a crypto backend: enable the `aws-lc-rs` (default) or `rust-crypto` feature");
+
+pub mod bearer;
+pub mod claims;
+pub mod error;
+#[cfg(feature = "axum")]
+pub mod extract;
+pub mod form;
+pub mod keys;
+pub mod require_scope;
+pub mod scope;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+mod token;
+pub mod validator;
+
+pub use bearer::{Bearer, BearerLayer};
+pub use claims::{ClaimsError, TokenClaims};
+pub use error::{ConfigError, ErrorCode, ErrorFormat, Rejection, TokenError};
+pub use form::FormTokenLayer;
+pub use keys::{Algorithm, Key};
+pub use require_scope::{RequireScope, RequireScopeLayer, ScopeGuard};
+pub use scope::{Scope, ScopeClaims, ScopeHierarchy, ScopeRequirement, Scopes};
+pub use token::BearerToken;
+pub use validator::{Authenticated, TypPolicy, Validator, ValidatorBuilder};
+
+#[cfg(feature = "macros")]
+pub use tower_bearer_macros::require_scope;
+
+mod backend {
+    use jsonwebtoken::crypto::CryptoProvider;
+
+    /// The backend this crate verifies with, independent of jsonwebtoken's process default.
+    pub(crate) fn provider() -> &'static CryptoProvider {
+        #[cfg(feature = "aws-lc-rs")]
+        {
+            &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER
+        }
+        #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+        {
+            &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER
+        }
+    }
+}
+
+#[cfg(feature = "tracing")]
+fn trace_rejection(rejection: &Rejection, method: &http::Method, uri: &http::Uri) {
+    // The path only: a query string may carry the token.
+    let path = uri.path();
+    match rejection.code() {
+        ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable => tracing::warn!(
+            error = rejection.code().as_str(),
+            reason = rejection.description(),
+            %method,
+            path,
+            "bearer request rejected"
+        ),
+        _ => tracing::debug!(
+            error = rejection.code().as_str(),
+            reason = rejection.description(),
+            %method,
+            path,
+            "bearer request rejected"
+        ),
+    }
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,644 @@
+//! The validation policy: which issuers, audiences, keys and token types are accepted.
+//!
+//! ```
+//! use tower_bearer::{Algorithm, Validator};
+//!
+//! let validator = Validator::builder()
+//!     .issuer("https://auth.example.com")
+//!     .audience("https://api.example.com")
+//!     .hmac_secret(b"0123456789abcdef0123456789abcdef", Algorithm::HS256)
+//!     .build()?;
+//! # let _ = validator;
+//! # Ok::<(), tower_bearer::ConfigError>(())
+//! ```
+//!
+//! # What is checked, in order
+//!
+//! 1. Length, before any parsing (default 8 KiB).
+//! 2. Three base64url segments, canonical encoding, header a JSON object without duplicate
+//!    members.
+//! 3. `alg` is one this crate knows (never `none`); `crit` absent; `typ` allowed by the policy.
+//! 4. The key: by `kid`, and the header's `alg` must be that key's one algorithm. `jku`, `x5u`,
+//!    `jwk` and `x5c` are never read.
+//! 5. The signature, through the crate's own crypto backend.
+//! 6. The claims: a JSON object without duplicate registered members; `exp` present and
+//!    numeric; `nbf` and `iat` numeric when present; all three checked against the clock
+//!    with the leeway; `iss` a string equal to a configured issuer; `aud` a string or array
+//!    of strings containing a configured audience; no `cnf` (sender-constrained tokens are not
+//!    bearer tokens); required claims present.
+//! 7. Your own checks, in the order they were added.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use crate::claims::{Registered, TokenClaims};
+use crate::error::{ConfigError, TokenError};
+use crate::keys::{parse_jwks, Algorithm, Key, KeySet};
+use crate::scope::{CompiledHierarchy, ScopeClaims, ScopeHierarchy, Scopes};
+
+/// The default maximum token length, in bytes.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+/// The default clock leeway for `exp`, `nbf` and `iat`, in seconds.
+pub const DEFAULT_LEEWAY: u64 = 30;
+/// The largest NumericDate accepted: 9999-12-31T23:59:59Z.
+const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
+
+/// Which `typ` header values are accepted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TypPolicy {
+    /// `at+jwt` or `application/at+jwt` (any case), `JWT`, or no `typ` (the default).
+    #[default]
+    Lenient,
+    /// RFC 9068: only `at+jwt` or `application/at+jwt` (any case). Tells access tokens from
+    /// ID tokens signed by the same issuer.
+    Strict,
+}
+
+type ClaimCheck = Arc<dyn Fn(&TokenClaims) -> Result<(), Cow<'static, str>> + Send + Sync>;
+
+/// A validated token: its claims and granted scopes.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    claims: TokenClaims,
+    scopes: Scopes,
+}
+
+impl Authenticated {
+    /// The claims.
+    pub fn claims(&self) -> &TokenClaims {
+        &self.claims
+    }
+
+    /// The granted scopes.
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+
+    /// Both, by value.
+    pub fn into_parts(self) -> (TokenClaims, Scopes) {
+        (self.claims, self.scopes)
+    }
+}
+
+/// Validates access tokens. Cheap to clone; share one per trusted issuer set.
+#[derive(Clone)]
+pub struct Validator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    check_issuer: bool,
+    check_audience: bool,
+    keys: KeySet,
+    leeway: f64,
+    typ: TypPolicy,
+    max_len: usize,
+    required: Vec<String>,
+    scope_claims: ScopeClaims,
+    hierarchy: Option<Arc<CompiledHierarchy>>,
+    checks: Vec<ClaimCheck>,
+}
+
+impl fmt::Debug for Validator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Validator")
+            .field("issuers", &i.issuers)
+            .field("audiences", &i.audiences)
+            .field("keys", &i.keys)
+            .field("leeway", &i.leeway)
+            .field("typ", &i.typ)
+            .field("max_len", &i.max_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Validator {
+    /// Start configuring a validator.
+    pub fn builder() -> ValidatorBuilder {
+        ValidatorBuilder::default()
+    }
+
+    /// The configured maximum token length.
+    pub fn max_token_len(&self) -> usize {
+        self.inner.max_len
+    }
+
+    /// Validate a compact JWS access token.
+    ///
+    /// # Errors
+    /// Why the token is not accepted; see [`TokenError`].
+    pub fn validate(&self, token: &str) -> Result<Authenticated, TokenError> {
+        let inner = &*self.inner;
+        if token.len() > inner.max_len {
+            return Err(TokenError::TooLong);
+        }
+        let mut parts = token.splitn(3, '.');
+        let (Some(header_b64), Some(payload_b64), Some(sig_b64)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed(
+                "expected three dot-separated segments",
+            ));
+        };
+        if sig_b64.contains('.') {
+            return Err(TokenError::Malformed(
+                "expected three dot-separated segments",
+            ));
+        }
+
+        let header_bytes = URL_SAFE_NO_PAD
+            .decode(header_b64)
+            .map_err(|_| TokenError::Malformed("header is not base64url"))?;
+        let header = parse_object::<Header<'_>>(&header_bytes)
+            .ok_or(TokenError::Malformed("header is not a valid JSON object"))?;
+        let alg = Algorithm::from_name(&header.alg).ok_or(TokenError::UnsupportedAlgorithm)?;
+        if header.crit.is_some() {
+            return Err(TokenError::CriticalHeader);
+        }
+        if !typ_allowed(inner.typ, header.typ.as_deref()) {
+            return Err(TokenError::TypeNotAllowed);
+        }
+        let key = inner.keys.select(header.kid.as_deref(), alg)?;
+        verify(
+            key,
+            token,
+            header_b64.len() + 1 + payload_b64.len(),
+            sig_b64,
+        )?;
+
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| TokenError::Malformed("claims are not base64url"))?;
+        let json = String::from_utf8(payload)
+            .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
+        let registered = match parse_object::<Registered>(json.as_bytes()) {
+            Some(r) => r,
+            None => return Err(diagnose_claims(&json)),
+        };
+        self.check_claims(&registered, &json)?;
+
+        let claims = TokenClaims::new(registered, json.into_boxed_str());
+        let scopes =
+            inner
+                .scope_claims
+                .extract(claims.registered(), &claims, inner.hierarchy.clone());
+        for check in &inner.checks {
+            check(&claims).map_err(TokenError::Rejected)?;
+        }
+        Ok(Authenticated { claims, scopes })
+    }
+
+    fn check_claims(&self, c: &Registered, json: &str) -> Result<(), TokenError> {
+        let inner = &*self.inner;
+        let now = now();
+        let leeway = inner.leeway;
+
+        let exp = c.exp.ok_or(TokenError::MissingClaim("exp"))?;
+        numeric_date(exp, "exp")?;
+        if now - leeway >= exp {
+            return Err(TokenError::Expired);
+        }
+        if let Some(nbf) = c.nbf {
+            numeric_date(nbf, "nbf")?;
+            if now + leeway < nbf {
+                return Err(TokenError::NotYetValid);
+            }
+        }
+        if let Some(iat) = c.iat {
+            numeric_date(iat, "iat")?;
+            if iat > now + leeway {
+                return Err(TokenError::IssuedInFuture);
+            }
+        }
+
+        if inner.check_issuer {
+            let iss = c.iss.as_deref().ok_or(TokenError::MissingClaim("iss"))?;
+            if !inner.issuers.iter().any(|i| i == iss) {
+                return Err(TokenError::IssuerMismatch);
+            }
+        }
+        if inner.check_audience {
+            let aud = c.aud.as_ref().ok_or(TokenError::MissingClaim("aud"))?;
+            if !aud.0.iter().any(|a| inner.audiences.contains(a)) {
+                return Err(TokenError::AudienceMismatch);
+            }
+        }
+        if c.cnf.is_some() {
+            return Err(TokenError::BoundToken);
+        }
+        if !inner.required.is_empty() {
+            check_required(&inner.required, c, json)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_required(required: &[String], c: &Registered, json: &str) -> Result<(), TokenError> {
+    let mut others: Option<serde_json::Map<String, serde_json::Value>> = None;
+    for name in required {
+        let present = match name.as_str() {
+            "iss" => c.iss.is_some(),
+            "sub" => c.sub.is_some(),
+            "aud" => c.aud.is_some(),
+            "exp" => c.exp.is_some(),
+            "nbf" => c.nbf.is_some(),
+            "iat" => c.iat.is_some(),
+            "jti" => c.jti.is_some(),
+            "client_id" => c.client_id.is_some(),
+            other => {
+                let map =
+                    others.get_or_insert_with(|| serde_json::from_str(json).unwrap_or_default());
+                map.get(other).is_some_and(|v| !v.is_null())
+            }
+        };
+        if !present {
+            return Err(TokenError::MissingClaim(static_name(name)));
+        }
+    }
+    Ok(())
+}
+
+/// Registered claim names as `&'static str` for error messages; others are named generically.
+fn static_name(name: &str) -> &'static str {
+    match name {
+        "iss" => "iss",
+        "sub" => "sub",
+        "aud" => "aud",
+        "exp" => "exp",
+        "nbf" => "nbf",
+        "iat" => "iat",
+        "jti" => "jti",
+        "client_id" => "client_id",
+        _ => "(required by configuration)",
+    }
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn numeric_date(v: f64, name: &'static str) -> Result<(), TokenError> {
+    if v.is_finite() && (0.0..=MAX_NUMERIC_DATE).contains(&v) {
+        Ok(())
+    } else {
+        Err(TokenError::InvalidClaim(name))
+    }
+}
+
+fn typ_allowed(policy: TypPolicy, typ: Option<&str>) -> bool {
+    let is_at =
+        |t: &str| t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt");
+    match (policy, typ) {
+        (TypPolicy::Lenient, None) => true,
+        (TypPolicy::Lenient, Some(t)) => is_at(t) || t.eq_ignore_ascii_case("jwt"),
+        (TypPolicy::Strict, Some(t)) => is_at(t),
+        (TypPolicy::Strict, None) => false,
+    }
+}
+
+fn verify(key: &Key, token: &str, signed_len: usize, sig_b64: &str) -> Result<(), TokenError> {
+    let signature = URL_SAFE_NO_PAD
+        .decode(sig_b64)
+        .map_err(|_| TokenError::Malformed("signature is not base64url"))?;
+    if key.verify(&token.as_bytes()[..signed_len], &signature) {
+        Ok(())
+    } else {
+        Err(TokenError::InvalidSignature)
+    }
+}
+
+/// Parse a JSON object; `None` for anything else (serde's derive would also take an array).
+fn parse_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    serde_json::from_slice(bytes).ok()
+}
+
+/// The slow path after the claims failed to parse: say which registered claim is at fault.
+fn diagnose_claims(json: &str) -> TokenError {
+    let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json) else {
+        return TokenError::Malformed("claims are not a JSON object");
+    };
+    for name in [
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "nbf",
+        "iat",
+        "jti",
+        "client_id",
+        "azp",
+        "scope",
+        "scp",
+    ] {
+        if let Some(v) = map.get(name) {
+            let mut one = serde_json::Map::new();
+            one.insert(name.to_owned(), v.clone());
+            if serde_json::from_value::<Registered>(serde_json::Value::Object(one)).is_err() {
+                return TokenError::InvalidClaim(static_claim(name));
+            }
+        }
+    }
+    TokenError::Malformed("claims contain a duplicated member")
+}
+
+fn static_claim(name: &str) -> &'static str {
+    match name {
+        "azp" => "azp",
+        "scope" => "scope",
+        "scp" => "scp",
+        other => static_name(other),
+    }
+}
+
+/// The JOSE header members we read. `jku`, `x5u`, `jwk`, `x5c` are deliberately not among
+/// them: they are never followed or trusted.
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    typ: Option<Cow<'a, str>>,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
+}
+
+/// Configures a [`Validator`].
+///
+/// Issuer and audience are required; skipping either check takes an explicitly named
+/// opt-out.
+#[derive(Default)]
+#[must_use]
+pub struct ValidatorBuilder {
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    skip_issuer: bool,
+    skip_audience: bool,
+    keys: Vec<Key>,
+    errors: Vec<ConfigError>,
+    leeway: Option<u64>,
+    typ: TypPolicy,
+    max_len: Option<usize>,
+    required: Vec<String>,
+    scope_claims: ScopeClaims,
+    hierarchy: Option<ScopeHierarchy>,
+    checks: Vec<ClaimCheck>,
+}
+
+impl fmt::Debug for ValidatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidatorBuilder")
+            .field("issuers", &self.issuers)
+            .field("audiences", &self.audiences)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ValidatorBuilder {
+    /// Accept tokens whose `iss` equals this exactly. Call again to trust several issuers
+    /// that share this validator's keys.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accept tokens whose `aud` contains this. Call again to accept several.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Accept any `iss`. Only safe when the keys belong to exactly one issuer.
+    pub fn insecure_skip_issuer_check(mut self) -> Self {
+        self.skip_issuer = true;
+        self
+    }
+
+    /// Accept any `aud`. Unsafe when the issuer serves more than one resource (RFC 8725 §3.9).
+    pub fn insecure_skip_audience_check(mut self) -> Self {
+        self.skip_audience = true;
+        self
+    }
+
+    /// Add a verification key.
+    pub fn key(mut self, key: Key) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Add several keys.
+    pub fn keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
+        self.keys.extend(keys);
+        self
+    }
+
+    fn push(mut self, key: Result<Key, ConfigError>) -> Self {
+        match key {
+            Ok(k) => self.keys.push(k),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Add an HMAC secret; errors surface from [`ValidatorBuilder::build`].
+    pub fn hmac_secret(self, secret: impl AsRef<[u8]>, alg: Algorithm) -> Self {
+        self.push(Key::hmac(secret, alg))
+    }
+
+    /// Add an RSA public key in PEM for `alg`.
+    pub fn rsa_pem(self, pem: impl AsRef<[u8]>, alg: Algorithm) -> Self {
+        self.push(Key::rsa_pem(pem, alg))
+    }
+
+    /// Add an EC (P-256 or P-384) public key in PEM.
+    pub fn ec_pem(self, pem: impl AsRef<[u8]>) -> Self {
+        self.push(Key::ec_pem(pem))
+    }
+
+    /// Add an Ed25519 public key in PEM.
+    pub fn ed_pem(self, pem: impl AsRef<[u8]>) -> Self {
+        self.push(Key::ed_pem(pem))
+    }
+
+    /// Add one JWK, as JSON text.
+    pub fn jwk(self, json: &str) -> Self {
+        self.push(Key::jwk(json))
+    }
+
+    /// Add every signature key of a JWKS document (`{"keys": [...]}`), as JSON text.
+    ///
+    /// Keys marked `use: enc`, symmetric (`oct`) keys and keys of types this crate does not
+    /// verify are skipped. A key that looks usable but is not (an RSA key under 2048 bits, a
+    /// malformed member) is an error, and so is a document with no usable key.
+    pub fn jwks_json(mut self, json: &str) -> Self {
+        match parse_jwks(json) {
+            Ok(parsed) => {
+                let bad: Vec<&String> = parsed
+                    .skipped
+                    .iter()
+                    .filter(|s| !s.ends_with("not a public signature key"))
+                    .collect();
+                if let Some(first) = bad.first() {
+                    self.errors
+                        .push(ConfigError::InvalidJwks(Cow::Owned((*first).clone())));
+                } else if parsed.keys.is_empty() {
+                    self.errors.push(ConfigError::InvalidJwks(Cow::Borrowed(
+                        "the document has no public signature key",
+                    )));
+                }
+                self.keys.extend(parsed.keys);
+            }
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Clock leeway for `exp`, `nbf` and `iat`, in seconds (default 30, at most 300).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = Some(seconds);
+        self
+    }
+
+    /// Which `typ` header values are accepted.
+    pub fn typ(mut self, policy: TypPolicy) -> Self {
+        self.typ = policy;
+        self
+    }
+
+    /// RFC 9068 profile: `typ` must be `at+jwt`, and `sub`, `client_id`, `iat` and `jti` must
+    /// be present (besides `iss`, `aud`, `exp`, which always are).
+    pub fn rfc9068_strict(self) -> Self {
+        self.typ(TypPolicy::Strict)
+            .require_claims(["sub", "client_id", "iat", "jti"])
+    }
+
+    /// Claims that must be present (any name; `iss`, `aud` and `exp` always are).
+    pub fn require_claims<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        for n in names {
+            let n = n.into();
+            if !self.required.contains(&n) {
+                self.required.push(n);
+            }
+        }
+        self
+    }
+
+    /// The maximum token length in bytes, checked before any parsing (default 8 KiB).
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.max_len = Some(bytes);
+        self
+    }
+
+    /// Where granted scopes are read from (default: `scope` and `scp`).
+    pub fn scope_claims(mut self, source: ScopeClaims) -> Self {
+        self.scope_claims = source;
+        self
+    }
+
+    /// Opt-in implication between scopes, applied by every guard.
+    pub fn scope_hierarchy(mut self, hierarchy: ScopeHierarchy) -> Self {
+        self.hierarchy = Some(hierarchy);
+        self
+    }
+
+    /// Your own check, run after the standard ones; an `Err` rejects the token with
+    /// `401 invalid_token` and its message as `error_description` (keep it free of secrets).
+    ///
+    /// ```
+    /// # use tower_bearer::{Validator, Algorithm};
+    /// let validator = Validator::builder()
+    ///     .issuer("https://auth.example.com")
+    ///     .audience("api")
+    ///     .hmac_secret([7u8; 32], Algorithm::HS256)
+    ///     .check(|claims| match claims.client_id() {
+    ///         Some("web-app" | "cli") => Ok(()),
+    ///         _ => Err("client not allowed".into()),
+    ///     })
+    ///     .build()?;
+    /// # let _ = validator;
+    /// # Ok::<(), tower_bearer::ConfigError>(())
+    /// ```
+    pub fn check<F>(mut self, check: F) -> Self
+    where
+        F: Fn(&TokenClaims) -> Result<(), Cow<'static, str>> + Send + Sync + 'static,
+    {
+        self.checks.push(Arc::new(check));
+        self
+    }
+
+    /// Build the validator.
+    ///
+    /// # Errors
+    /// No issuer or audience (without the explicit opt-out), no keys, a key that failed to
+    /// load, duplicate key ids, an invalid scope in the hierarchy, or an out-of-range setting.
+    pub fn build(self) -> Result<Validator, ConfigError> {
+        if let Some(e) = self.errors.into_iter().next() {
+            return Err(e);
+        }
+        if self.issuers.is_empty() && !self.skip_issuer {
+            return Err(ConfigError::MissingIssuer);
+        }
+        if self.audiences.is_empty() && !self.skip_audience {
+            return Err(ConfigError::MissingAudience);
+        }
+        let keys = KeySet::new(self.keys)?;
+        if keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        let leeway = self.leeway.unwrap_or(DEFAULT_LEEWAY);
+        if leeway > 300 {
+            return Err(ConfigError::Invalid(
+                "leeway above 300 seconds: clock skew should be seconds, not minutes".into(),
+            ));
+        }
+        let max_len = self.max_len.unwrap_or(DEFAULT_MAX_TOKEN_LEN);
+        if max_len < 64 {
+            return Err(ConfigError::Invalid(
+                "max_token_len below 64 bytes cannot hold any JWT".into(),
+            ));
+        }
+        let hierarchy = match &self.hierarchy {
+            Some(h) => Some(Arc::new(h.compile()?)),
+            None => None,
+        };
+        Ok(Validator {
+            inner: Arc::new(Inner {
+                issuers: self.issuers,
+                audiences: self.audiences,
+                check_issuer: !self.skip_issuer,
+                check_audience: !self.skip_audience,
+                keys,
+                leeway: leeway as f64,
+                typ: self.typ,
+                max_len,
+                required: self.required,
+                scope_claims: self.scope_claims,
+                hierarchy,
+                checks: self.checks,
+            }),
+        })
+    }
+}
