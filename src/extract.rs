@@ -25,7 +25,7 @@
 //! async fn list_users(_: Authorized<UsersRead>, Claims(c): Claims<MyClaims>) -> String {
 //!     format!("hello {}", c.sub)
 //! }
-//! # let _ = axum::routing::get(list_users);
+//! # let _: axum::routing::MethodRouter = axum::routing::get(list_users);
 //! ```
 
 use std::fmt;
