@@ -10,9 +10,15 @@
 //! | `RS_BIND` | listen address (default `127.0.0.1:3000`; `127.0.0.1:0` picks a port) |
 //! | `RS_ISSUER` | expected `iss` (required) |
 //! | `RS_AUDIENCE` | expected `aud` (required) |
-//! | `RS_JWKS_FILE` | path to a JWKS JSON document |
+//! | `RS_JWKS_FILE` | path to a JWKS JSON document (static keys) |
+//! | `RS_JWKS_URL` | a JWKS endpoint, fetched and cached |
+//! | `RS_ALLOW_HTTP` | `1` permits plain-http key sources (loopback tests); otherwise https only |
 //! | `RS_SCOPE_DELIMITER` | delimiter of string scope claims (default: space) |
 //! | `RS_REALM` | `realm` of the challenges (default: none) |
+//!
+//! With neither `RS_JWKS_FILE` nor `RS_JWKS_URL`, keys are discovered from `RS_ISSUER`
+//! (OpenID Connect metadata, then RFC 8414). An unreachable issuer is not a configuration
+//! error: the server starts, answers 503 with `Retry-After` until keys load, then serves.
 //!
 //! Once it accepts connections it prints `listening on http://ADDR` on stdout. Logs go to
 //! stderr. A bad configuration exits with status 2 and one line on stderr.
@@ -33,6 +39,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use tower_bearer::remote::RemoteOptions;
 use tower_bearer::{BearerLayer, RequireScopeLayer, ScopeClaims, Scopes, TokenClaims, Validator};
 
 struct Config {
@@ -64,16 +71,21 @@ fn config() -> Result<Config, String> {
         builder = builder.scope_claims(ScopeClaims::standard().delimiter(c));
     }
 
+    let allow_http = match var("RS_ALLOW_HTTP").as_deref() {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(other) => return Err(format!("RS_ALLOW_HTTP={other:?} must be 0 or 1")),
+    };
+    builder = builder.remote_options(RemoteOptions::new().allow_http(allow_http));
     match (var("RS_JWKS_FILE"), var("RS_JWKS_URL")) {
-        (Some(path), _) => {
+        (Some(_), Some(_)) => return Err("set RS_JWKS_FILE or RS_JWKS_URL, not both".into()),
+        (Some(path), None) => {
             let json = std::fs::read_to_string(&path)
                 .map_err(|e| format!("RS_JWKS_FILE={path:?} cannot be read: {e}"))?;
             builder = builder.jwks_json(&json);
         }
-        (None, Some(_)) => {
-            return Err("RS_JWKS_URL is not supported by this build yet; use RS_JWKS_FILE".into())
-        }
-        (None, None) => return Err("set RS_JWKS_FILE to a JWKS document".into()),
+        (None, Some(url)) => builder = builder.jwks_url(url),
+        (None, None) => builder = builder.discover(),
     }
     let validator = builder.build().map_err(|e| e.to_string())?;
     Ok(Config {
@@ -137,6 +149,13 @@ async fn main() {
         }
     };
     let addr = listener.local_addr().map_or(config.bind, |a| a);
+    // Load keys in the background; until then protected routes answer 503.
+    let warm = config.validator.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.warm_up().await {
+            eprintln!("resource_server: keys not loaded yet ({e}); answering 503 until they are");
+        }
+    });
     let app = app(&config);
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();

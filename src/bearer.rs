@@ -37,7 +37,7 @@ use tower_service::Service;
 
 use crate::error::{ErrorFormat, Rejection};
 use crate::token::{self, FormToken, Method};
-use crate::validator::Validator;
+use crate::validator::{Step, Validator};
 
 type SkipFn = Arc<dyn Fn(&http::request::Parts) -> bool + Send + Sync>;
 
@@ -213,12 +213,15 @@ impl<S> Bearer<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Bearer<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<Bytes>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Send,
+    ReqBody: Send + 'static,
+    ResBody: From<Bytes> + Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody>;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -243,16 +246,25 @@ where
             config.validator.max_token_len(),
         );
         let result = match found {
-            Ok(Some((token, method))) => match config.validator.validate(token.as_str()) {
-                Ok(auth) => {
-                    let (claims, scopes) = auth.into_parts();
-                    let ext = req.extensions_mut();
-                    ext.insert(claims);
-                    ext.insert(scopes);
-                    ext.insert(token);
+            Ok(Some((token, method))) => match config.validator.step(token.as_str(), true) {
+                Step::Done(Ok(auth)) => {
+                    insert(&mut req, auth, token);
                     Ok(method == Method::Query)
                 }
-                Err(err) => Err((Rejection::from(err), method == Method::Query)),
+                Step::Done(Err(err)) => Err((Rejection::from(err), method == Method::Query)),
+                #[cfg(feature = "remote")]
+                Step::Wait(remote, generation) => {
+                    // Off the hot path: keys must be fetched first. The ready service goes
+                    // into the future; a fresh clone stays for the next call.
+                    let clone = self.inner.clone();
+                    let inner = std::mem::replace(&mut self.inner, clone);
+                    let config = self.config.clone();
+                    let future = async move {
+                        let _ = remote.refresh(generation).await;
+                        wait_then_call(config, inner, req, token).await
+                    };
+                    return ResponseFuture::waiting(Box::pin(future), method == Method::Query);
+                }
             },
             Ok(None) if config.optional => Ok(false),
             Ok(None) => Err((Rejection::missing_credentials(), false)),
@@ -273,30 +285,79 @@ where
     }
 }
 
+fn insert<B>(req: &mut Request<B>, auth: crate::Authenticated, token: crate::BearerToken) {
+    let (claims, scopes) = auth.into_parts();
+    let ext = req.extensions_mut();
+    ext.insert(claims);
+    ext.insert(scopes);
+    ext.insert(token);
+}
+
+#[cfg(feature = "remote")]
+async fn wait_then_call<S, ReqBody, ResBody>(
+    config: Arc<Config>,
+    mut inner: S,
+    mut req: Request<ReqBody>,
+    token: crate::BearerToken,
+) -> Result<Response<ResBody>, S::Error>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    let rejection = match config.validator.step(token.as_str(), false) {
+        Step::Done(Ok(auth)) => {
+            insert(&mut req, auth, token);
+            req.extensions_mut()
+                .insert(AuthContext(config.render.clone()));
+            std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
+            return inner.call(req).await;
+        }
+        Step::Done(Err(err)) => Rejection::from(err),
+        Step::Wait(remote, _) => Rejection::from(crate::TokenError::Unavailable {
+            retry_after: remote.unavailable(),
+        }),
+    };
+    #[cfg(feature = "tracing")]
+    crate::trace_rejection(&rejection, req.method(), req.uri());
+    Ok(config.render.respond(&rejection))
+}
+
 fn has_query_token<B>(req: &Request<B>) -> bool {
     req.uri()
         .query()
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("access_token=")))
 }
 
+type Waiting<B, E> = Pin<Box<dyn Future<Output = Result<Response<B>, E>> + Send>>;
+
 pin_project! {
-    /// Response future of [`Bearer`].
-    pub struct ResponseFuture<F, B> {
+    /// Response future of [`Bearer`] and [`RequireScope`](crate::RequireScope).
+    pub struct ResponseFuture<F, B, E> {
         #[pin]
-        kind: Kind<F, B>,
+        kind: Kind<F, B, E>,
         private: bool,
     }
 }
 
 pin_project! {
     #[project = KindProj]
-    enum Kind<F, B> {
+    enum Kind<F, B, E> {
         Inner { #[pin] future: F },
         Rejected { response: Option<Response<B>> },
+        // Only when keys must be fetched before the token can be checked.
+        Waiting { future: Waiting<B, E> },
     }
 }
 
-impl<F, B> ResponseFuture<F, B> {
+impl<F, B, E> ResponseFuture<F, B, E> {
+    #[cfg(feature = "remote")]
+    fn waiting(future: Waiting<B, E>, private: bool) -> Self {
+        Self {
+            kind: Kind::Waiting { future },
+            private,
+        }
+    }
+
     pub(crate) fn inner_future(future: F) -> Self {
         Self::inner(future, false)
     }
@@ -322,13 +383,13 @@ impl<F, B> ResponseFuture<F, B> {
     }
 }
 
-impl<F: fmt::Debug, B> fmt::Debug for ResponseFuture<F, B> {
+impl<F, B, E> fmt::Debug for ResponseFuture<F, B, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F, B>
+impl<F, B, E> Future for ResponseFuture<F, B, E>
 where
     F: Future<Output = Result<Response<B>, E>>,
 {
@@ -338,6 +399,7 @@ where
         let this = self.project();
         let mut response = match this.kind.project() {
             KindProj::Inner { future } => ready!(future.poll(cx))?,
+            KindProj::Waiting { future } => ready!(future.as_mut().poll(cx))?,
             KindProj::Rejected { response } => match response.take() {
                 Some(r) => r,
                 None => panic!("ResponseFuture polled after completion"),

@@ -50,6 +50,7 @@
 //! * `aws-lc-rs` (default), `rust-crypto`: the crypto backend.
 //! * `axum`: extractors ([`extract`]), on `axum-core` only.
 //! * `macros`: `#[require_scope(...)]` for axum handlers.
+//! * `remote`: keys from a JWKS URL or issuer discovery, cached ([`remote`]; needs tokio).
 //! * `testing`: [`testing::TestIssuer`] mints tokens for your tests.
 //! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
 #![forbid(unsafe_code)]
@@ -65,6 +66,8 @@ pub mod error;
 pub mod extract;
 pub mod form;
 pub mod keys;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod require_scope;
 pub mod scope;
 #[cfg(any(test, feature = "testing"))]

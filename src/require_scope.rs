@@ -216,7 +216,7 @@ impl<S> RequireScope<S> {
 }
 
 /// Response future of [`RequireScope`].
-pub type ResponseFuture<F, B> = BearerFuture<F, B>;
+pub type ResponseFuture<F, B, E> = BearerFuture<F, B, E>;
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequireScope<S>
 where
@@ -225,7 +225,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody>;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

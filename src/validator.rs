@@ -29,6 +29,7 @@
 //! 7. Your own checks, in the order they were added.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -41,6 +42,8 @@ use serde::Deserialize;
 use crate::claims::{Registered, TokenClaims};
 use crate::error::{ConfigError, TokenError};
 use crate::keys::{parse_jwks, Algorithm, Key, KeySet};
+#[cfg(feature = "remote")]
+use crate::remote::{Fetch, Lookup, RemoteKeys, RemoteOptions, Source};
 use crate::scope::{CompiledHierarchy, ScopeClaims, ScopeHierarchy, Scopes};
 
 /// The default maximum token length, in bytes.
@@ -91,7 +94,41 @@ impl Authenticated {
 /// Validates access tokens. Cheap to clone; share one per trusted issuer set.
 #[derive(Clone)]
 pub struct Validator {
-    inner: Arc<Inner>,
+    inner: Arc<Kind>,
+}
+
+enum Kind {
+    One(Inner),
+    /// Several issuers, each with its own keys, chosen by the token's `iss`.
+    Many {
+        by_issuer: HashMap<String, Validator>,
+        max_len: usize,
+    },
+}
+
+/// Where a validator's keys come from.
+enum Keys {
+    Static(KeySet),
+    #[cfg(feature = "remote")]
+    Remote(Arc<RemoteKeys>),
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Static(k) => fmt::Debug::fmt(k, f),
+            #[cfg(feature = "remote")]
+            Self::Remote(r) => fmt::Debug::fmt(r, f),
+        }
+    }
+}
+
+/// The outcome of one synchronous validation attempt.
+pub(crate) enum Step {
+    Done(Result<Authenticated, TokenError>),
+    /// Keys must be fetched first (cold cache, or an unknown `kid` after the cooldown).
+    #[cfg(feature = "remote")]
+    Wait(Arc<RemoteKeys>, u64),
 }
 
 struct Inner {
@@ -99,7 +136,7 @@ struct Inner {
     audiences: Vec<String>,
     check_issuer: bool,
     check_audience: bool,
-    keys: KeySet,
+    keys: Keys,
     leeway: f64,
     typ: TypPolicy,
     max_len: usize,
@@ -111,7 +148,15 @@ struct Inner {
 
 impl fmt::Debug for Validator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let i = &self.inner;
+        let i = match &*self.inner {
+            Kind::One(i) => i,
+            Kind::Many { by_issuer, .. } => {
+                return f
+                    .debug_struct("Validator")
+                    .field("issuers", &by_issuer.values().collect::<Vec<_>>())
+                    .finish()
+            }
+        };
         f.debug_struct("Validator")
             .field("issuers", &i.issuers)
             .field("audiences", &i.audiences)
@@ -129,32 +174,200 @@ impl Validator {
         ValidatorBuilder::default()
     }
 
-    /// The configured maximum token length.
-    pub fn max_token_len(&self) -> usize {
-        self.inner.max_len
+    /// Several issuers, each validated by its own validator (own keys, audience, policy):
+    /// a token goes to the validator of its `iss`, read before verification, and is then
+    /// verified against that issuer's keys only.
+    ///
+    /// # Errors
+    /// If a validator skips the issuer check, or two validators claim the same issuer.
+    pub fn multi_issuer(
+        validators: impl IntoIterator<Item = Validator>,
+    ) -> Result<Validator, ConfigError> {
+        let mut by_issuer = HashMap::new();
+        let mut max_len = 0;
+        for v in validators {
+            let Kind::One(inner) = &*v.inner else {
+                return Err(ConfigError::Invalid(
+                    "multi_issuer takes single-issuer validators, not another multi_issuer".into(),
+                ));
+            };
+            if !inner.check_issuer {
+                return Err(ConfigError::Invalid(
+                    "a validator in multi_issuer must check its issuer: remove insecure_skip_issuer_check()".into(),
+                ));
+            }
+            max_len = max_len.max(inner.max_len);
+            for iss in &inner.issuers {
+                if by_issuer.insert(iss.clone(), v.clone()).is_some() {
+                    return Err(ConfigError::Invalid(
+                        format!("issuer {iss:?} is configured twice in multi_issuer").into(),
+                    ));
+                }
+            }
+        }
+        if by_issuer.is_empty() {
+            return Err(ConfigError::MissingIssuer);
+        }
+        Ok(Validator {
+            inner: Arc::new(Kind::Many { by_issuer, max_len }),
+        })
     }
 
-    /// Validate a compact JWS access token.
+    /// The configured maximum token length.
+    pub fn max_token_len(&self) -> usize {
+        match &*self.inner {
+            Kind::One(i) => i.max_len,
+            Kind::Many { max_len, .. } => *max_len,
+        }
+    }
+
+    /// Whether every remote key source has a usable key set (always true for static keys).
+    /// Use it for a readiness probe.
+    pub fn keys_loaded(&self) -> bool {
+        match &*self.inner {
+            Kind::One(i) => match &i.keys {
+                Keys::Static(_) => true,
+                #[cfg(feature = "remote")]
+                Keys::Remote(r) => r.is_loaded(),
+            },
+            Kind::Many { by_issuer, .. } => by_issuer.values().all(Validator::keys_loaded),
+        }
+    }
+
+    /// Fetch every remote key set now, to fail fast at start-up (a no-op for static keys).
+    ///
+    /// # Errors
+    /// The first source that could not be loaded.
+    #[cfg(feature = "remote")]
+    pub async fn warm_up(&self) -> Result<(), crate::remote::FetchError> {
+        match &*self.inner {
+            Kind::One(i) => match &i.keys {
+                Keys::Static(_) => Ok(()),
+                Keys::Remote(r) => r.refresh_now().await,
+            },
+            Kind::Many { by_issuer, .. } => {
+                for v in by_issuer.values() {
+                    Box::pin(v.warm_up()).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Validate a compact JWS access token without waiting on the network: with remote
+    /// keys, a cold cache answers [`TokenError::Unavailable`] and an unknown `kid`
+    /// [`TokenError::UnknownKey`]. Use [`Validator::validate_async`] to wait for a fetch.
     ///
     /// # Errors
     /// Why the token is not accepted; see [`TokenError`].
     pub fn validate(&self, token: &str) -> Result<Authenticated, TokenError> {
-        let inner = &*self.inner;
+        match self.step(token, false) {
+            Step::Done(result) => result,
+            #[cfg(feature = "remote")]
+            Step::Wait(remote, _) => Err(TokenError::Unavailable {
+                retry_after: remote.unavailable(),
+            }),
+        }
+    }
+
+    /// Validate, fetching keys first when the cache is cold or the `kid` is unknown (at most
+    /// one fetch per cooldown, shared by concurrent callers).
+    ///
+    /// # Errors
+    /// Why the token is not accepted; see [`TokenError`].
+    pub async fn validate_async(&self, token: &str) -> Result<Authenticated, TokenError> {
+        match self.step(token, true) {
+            Step::Done(result) => result,
+            #[cfg(feature = "remote")]
+            Step::Wait(remote, generation) => {
+                let _ = remote.refresh(generation).await;
+                match self.step(token, false) {
+                    Step::Done(result) => result,
+                    Step::Wait(remote, _) => Err(TokenError::Unavailable {
+                        retry_after: remote.unavailable(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// One attempt; `may_wait`: whether a fetch may be asked for.
+    pub(crate) fn step(&self, token: &str, may_wait: bool) -> Step {
+        match &*self.inner {
+            Kind::One(inner) => inner.step(token, may_wait),
+            Kind::Many { by_issuer, max_len } => {
+                if token.len() > *max_len {
+                    return Step::Done(Err(TokenError::TooLong));
+                }
+                match peek_issuer(token) {
+                    Ok(iss) => match by_issuer.get(iss.as_str()) {
+                        Some(v) => v.step(token, may_wait),
+                        None => Step::Done(Err(TokenError::IssuerMismatch)),
+                    },
+                    Err(e) => Step::Done(Err(e)),
+                }
+            }
+        }
+    }
+}
+
+/// The `iss` of an unverified token, only to choose which issuer's keys verify it.
+fn peek_issuer(token: &str) -> Result<String, TokenError> {
+    #[derive(Deserialize)]
+    struct Iss {
+        #[serde(default)]
+        iss: Option<serde_json::Value>,
+    }
+    let payload = token.split('.').nth(1).ok_or(TokenError::Malformed(
+        "expected three dot-separated segments",
+    ))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| TokenError::Malformed("claims are not base64url"))?;
+    match parse_object::<Iss>(&bytes).map(|i| i.iss) {
+        Some(Some(serde_json::Value::String(s))) => Ok(s),
+        Some(Some(_)) => Err(TokenError::InvalidClaim("iss")),
+        Some(None) => Err(TokenError::MissingClaim("iss")),
+        None => Err(TokenError::Malformed("claims are not a valid JSON object")),
+    }
+}
+
+/// Why a validation attempt stopped.
+enum Halt {
+    Fail(TokenError),
+    #[cfg(feature = "remote")]
+    Wait(Arc<RemoteKeys>, u64),
+}
+
+impl From<TokenError> for Halt {
+    fn from(e: TokenError) -> Self {
+        Self::Fail(e)
+    }
+}
+
+impl Inner {
+    fn step(&self, token: &str, may_wait: bool) -> Step {
+        match self.run(token, may_wait) {
+            Ok(auth) => Step::Done(Ok(auth)),
+            Err(Halt::Fail(e)) => Step::Done(Err(e)),
+            #[cfg(feature = "remote")]
+            Err(Halt::Wait(remote, generation)) => Step::Wait(remote, generation),
+        }
+    }
+
+    fn run(&self, token: &str, may_wait: bool) -> Result<Authenticated, Halt> {
+        let inner = self;
         if token.len() > inner.max_len {
-            return Err(TokenError::TooLong);
+            return Err(TokenError::TooLong.into());
         }
         let mut parts = token.splitn(3, '.');
         let (Some(header_b64), Some(payload_b64), Some(sig_b64)) =
             (parts.next(), parts.next(), parts.next())
         else {
-            return Err(TokenError::Malformed(
-                "expected three dot-separated segments",
-            ));
+            return Err(TokenError::Malformed("expected three dot-separated segments").into());
         };
         if sig_b64.contains('.') {
-            return Err(TokenError::Malformed(
-                "expected three dot-separated segments",
-            ));
+            return Err(TokenError::Malformed("expected three dot-separated segments").into());
         }
 
         let header_bytes = URL_SAFE_NO_PAD
@@ -164,12 +377,50 @@ impl Validator {
             .ok_or(TokenError::Malformed("header is not a valid JSON object"))?;
         let alg = Algorithm::from_name(&header.alg).ok_or(TokenError::UnsupportedAlgorithm)?;
         if header.crit.is_some() {
-            return Err(TokenError::CriticalHeader);
+            return Err(TokenError::CriticalHeader.into());
         }
         if !typ_allowed(inner.typ, header.typ.as_deref()) {
-            return Err(TokenError::TypeNotAllowed);
+            return Err(TokenError::TypeNotAllowed.into());
         }
-        let key = inner.keys.select(header.kid.as_deref(), alg)?;
+        let kid = header.kid.as_deref();
+        #[cfg(feature = "remote")]
+        let fetched: Arc<KeySet>;
+        let set: &KeySet = match &inner.keys {
+            Keys::Static(set) => set,
+            #[cfg(feature = "remote")]
+            Keys::Remote(remote) => match remote.lookup() {
+                Lookup::Keys(set) => {
+                    fetched = set;
+                    &fetched
+                }
+                Lookup::Fetch(generation) if may_wait => {
+                    return Err(Halt::Wait(remote.clone(), generation))
+                }
+                Lookup::Fetch(_) => {
+                    return Err(TokenError::Unavailable {
+                        retry_after: remote.unavailable(),
+                    }
+                    .into())
+                }
+                Lookup::Unavailable { retry_after } => {
+                    return Err(TokenError::Unavailable { retry_after }.into())
+                }
+            },
+        };
+        let key = match set.select(kid, alg) {
+            Ok(key) => key,
+            #[cfg(feature = "remote")]
+            Err(TokenError::UnknownKey) if may_wait => match &inner.keys {
+                Keys::Remote(remote) => match remote.may_refetch() {
+                    Some(generation) => return Err(Halt::Wait(remote.clone(), generation)),
+                    None => return Err(TokenError::UnknownKey.into()),
+                },
+                Keys::Static(_) => return Err(TokenError::UnknownKey.into()),
+            },
+            Err(e) => return Err(e.into()),
+        };
+        #[cfg(not(feature = "remote"))]
+        let _ = may_wait;
         verify(
             key,
             token,
@@ -184,7 +435,7 @@ impl Validator {
             .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
         let registered = match parse_object::<Registered>(json.as_bytes()) {
             Some(r) => r,
-            None => return Err(diagnose_claims(&json)),
+            None => return Err(diagnose_claims(&json).into()),
         };
         self.check_claims(&registered, &json)?;
 
@@ -200,7 +451,7 @@ impl Validator {
     }
 
     fn check_claims(&self, c: &Registered, json: &str) -> Result<(), TokenError> {
-        let inner = &*self.inner;
+        let inner = self;
         let now = now();
         let leeway = inner.leeway;
 
@@ -401,6 +652,12 @@ pub struct ValidatorBuilder {
     scope_claims: ScopeClaims,
     hierarchy: Option<ScopeHierarchy>,
     checks: Vec<ClaimCheck>,
+    #[cfg(feature = "remote")]
+    remote: Option<Source>,
+    #[cfg(feature = "remote")]
+    remote_options: RemoteOptions,
+    #[cfg(feature = "remote")]
+    fetcher: Option<Arc<dyn Fetch>>,
 }
 
 impl fmt::Debug for ValidatorBuilder {
@@ -512,6 +769,36 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Fetch keys from a JWKS endpoint (feature `remote`), cached; see
+    /// [`remote`](crate::remote) for how the cache behaves.
+    #[cfg(feature = "remote")]
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
+        self.remote = Some(Source::Jwks(url.into()));
+        self
+    }
+
+    /// Discover the JWKS endpoint from the issuer's metadata (OpenID Connect, then
+    /// RFC 8414), and fetch keys from it (feature `remote`). Needs exactly one `.issuer(..)`.
+    #[cfg(feature = "remote")]
+    pub fn discover(mut self) -> Self {
+        self.remote = Some(Source::Discover(String::new()));
+        self
+    }
+
+    /// Timeouts, caps, cooldown and freshness of remote keys (feature `remote`).
+    #[cfg(feature = "remote")]
+    pub fn remote_options(mut self, options: RemoteOptions) -> Self {
+        self.remote_options = options;
+        self
+    }
+
+    /// Fetch remote documents with your own client (feature `remote`).
+    #[cfg(feature = "remote")]
+    pub fn fetcher(mut self, fetcher: impl Fetch) -> Self {
+        self.fetcher = Some(Arc::new(fetcher));
+        self
+    }
+
     /// Clock leeway for `exp`, `nbf` and `iat`, in seconds (default 30, at most 300).
     pub fn leeway(mut self, seconds: u64) -> Self {
         self.leeway = Some(seconds);
@@ -604,10 +891,35 @@ impl ValidatorBuilder {
         if self.audiences.is_empty() && !self.skip_audience {
             return Err(ConfigError::MissingAudience);
         }
-        let keys = KeySet::new(self.keys)?;
-        if keys.is_empty() {
-            return Err(ConfigError::NoKeys);
-        }
+        #[cfg(feature = "remote")]
+        let keys = match self.remote {
+            Some(source) => {
+                if !self.keys.is_empty() {
+                    return Err(ConfigError::Invalid(
+                        "both static keys and a remote key source configured: choose one (use multi_issuer for several issuers)".into(),
+                    ));
+                }
+                let source =
+                    match source {
+                        Source::Discover(_) => match self.issuers.as_slice() {
+                            [one] => Source::Discover(one.clone()),
+                            _ => return Err(ConfigError::Invalid(
+                                "discover() needs exactly one issuer; use multi_issuer for several"
+                                    .into(),
+                            )),
+                        },
+                        jwks => jwks,
+                    };
+                Keys::Remote(Arc::new(RemoteKeys::new(
+                    source,
+                    self.fetcher,
+                    self.remote_options,
+                )?))
+            }
+            None => Keys::Static(static_keys(self.keys)?),
+        };
+        #[cfg(not(feature = "remote"))]
+        let keys = Keys::Static(static_keys(self.keys)?);
         let leeway = self.leeway.unwrap_or(DEFAULT_LEEWAY);
         if leeway > 300 {
             return Err(ConfigError::Invalid(
@@ -625,7 +937,7 @@ impl ValidatorBuilder {
             None => None,
         };
         Ok(Validator {
-            inner: Arc::new(Inner {
+            inner: Arc::new(Kind::One(Inner {
                 issuers: self.issuers,
                 audiences: self.audiences,
                 check_issuer: !self.skip_issuer,
@@ -638,7 +950,15 @@ impl ValidatorBuilder {
                 scope_claims: self.scope_claims,
                 hierarchy,
                 checks: self.checks,
-            }),
+            })),
         })
     }
+}
+
+fn static_keys(keys: Vec<Key>) -> Result<KeySet, ConfigError> {
+    let set = KeySet::new(keys)?;
+    if set.is_empty() {
+        return Err(ConfigError::NoKeys);
+    }
+    Ok(set)
 }
