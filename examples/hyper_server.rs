@@ -41,7 +41,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let token = issuer.token().scopes(["users:read"]).subject("alice").sign();
+    let token = issuer
+        .token()
+        .scopes(["users:read"])
+        .subject("alice")
+        .sign();
     println!("listening on http://{addr}");
     println!("curl -i -H 'Authorization: Bearer {token}' http://{addr}/");
 
