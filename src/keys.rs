@@ -188,6 +188,9 @@ pub struct Key {
     pub(crate) alg: Algorithm,
     pub(crate) kid: Option<Arc<str>>,
     pub(crate) decoding: Arc<DecodingKey>,
+    /// The key parsed once for its algorithm, so a verification does no key parsing.
+    #[cfg(feature = "aws-lc-rs")]
+    prepared: Arc<prepared::Prepared>,
 }
 
 impl fmt::Debug for Key {
@@ -219,12 +222,14 @@ fn invalid(what: &'static str, reason: impl Into<Cow<'static, str>>) -> ConfigEr
 }
 
 impl Key {
-    fn new(alg: Algorithm, decoding: DecodingKey) -> Self {
-        Self {
+    fn new(alg: Algorithm, decoding: DecodingKey) -> Result<Self, ConfigError> {
+        Ok(Self {
             alg,
             kid: None,
+            #[cfg(feature = "aws-lc-rs")]
+            prepared: Arc::new(prepared::Prepared::new(alg, &decoding)?),
             decoding: Arc::new(decoding),
-        }
+        })
     }
 
     /// An HMAC secret for `HS256`, `HS384` or `HS512`.
@@ -247,7 +252,7 @@ impl Key {
                 min,
             });
         }
-        Ok(Self::new(alg, DecodingKey::from_secret(secret)))
+        Self::new(alg, DecodingKey::from_secret(secret))
     }
 
     /// An RSA public key in PEM (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`), for one of
@@ -284,7 +289,7 @@ impl Key {
                 "the public exponent must be odd and at most 64 bits",
             ));
         }
-        Ok(Self::new(alg, DecodingKey::from_rsa_raw_components(n, e)))
+        Self::new(alg, DecodingKey::from_rsa_raw_components(n, e))
     }
 
     /// An EC public key in PEM (`BEGIN PUBLIC KEY`): P-256 verifies ES256, P-384 verifies ES384.
@@ -317,10 +322,7 @@ impl Key {
                 "the public point must be uncompressed and match its curve",
             ));
         }
-        Ok(Self::new(
-            kind.default_alg(),
-            DecodingKey::from_ec_der(point),
-        ))
+        Self::new(kind.default_alg(), DecodingKey::from_ec_der(point))
     }
 
     /// An Ed25519 public key in PEM (`BEGIN PUBLIC KEY`), verifying EdDSA.
@@ -338,7 +340,7 @@ impl Key {
     /// As [`Key::ed_pem`].
     pub fn ed_der(der: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let raw = der::ed25519_public_key(der.as_ref()).map_err(|r| invalid("Ed25519", r))?;
-        Ok(Self::new(Algorithm::EdDSA, DecodingKey::from_ed_der(raw)))
+        Self::new(Algorithm::EdDSA, DecodingKey::from_ed_der(raw))
     }
 
     /// A single JWK (RFC 7517), as JSON text. Its `kid` becomes the key id; its `alg`, or the
@@ -368,6 +370,10 @@ impl Key {
     /// If the algorithm does not fit the key.
     pub fn with_algorithm(mut self, alg: Algorithm) -> Result<Self, ConfigError> {
         check_alg(alg, self.alg.kind())?;
+        #[cfg(feature = "aws-lc-rs")]
+        {
+            self.prepared = Arc::new(prepared::Prepared::new(alg, &self.decoding)?);
+        }
         self.alg = alg;
         Ok(self)
     }
@@ -384,11 +390,120 @@ impl Key {
 
     /// Verify `signature` over `message` with this key's algorithm, through the crate's
     /// crypto backend (never the process-wide default, so no feature combination panics).
-    pub(crate) fn verify(&self, message: &[u8], signature: &Vec<u8>) -> bool {
-        match (crate::backend::provider().verifier_factory)(&self.alg.to_jwt(), &self.decoding) {
-            Ok(verifier) => verifier.verify(message, signature).is_ok(),
-            Err(_) => false,
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        #[cfg(feature = "aws-lc-rs")]
+        {
+            self.prepared.verify(message, signature)
         }
+        #[cfg(not(feature = "aws-lc-rs"))]
+        {
+            match (crate::backend::provider().verifier_factory)(&self.alg.to_jwt(), &self.decoding)
+            {
+                Ok(verifier) => verifier.verify(message, &signature.to_vec()).is_ok(),
+                Err(_) => false,
+            }
+        }
+    }
+}
+
+/// Keys parsed once, verified with aws-lc-rs's own types and the same algorithm parameters
+/// jsonwebtoken's aws-lc provider uses (RSA 2048–8192 bits, fixed-size ECDSA signatures,
+/// constant-time HMAC comparison).
+#[cfg(feature = "aws-lc-rs")]
+mod prepared {
+    use aws_lc_rs::hmac;
+    use aws_lc_rs::signature::{self as sig, ParsedPublicKey};
+    use jsonwebtoken::{DecodingKey, DecodingKeyKind};
+
+    use super::{invalid, Algorithm};
+    use crate::error::ConfigError;
+
+    // Lives behind an Arc, one per key: the size difference costs nothing.
+    #[allow(clippy::large_enum_variant)]
+    pub(super) enum Prepared {
+        Hmac(hmac::Key),
+        Public(ParsedPublicKey),
+    }
+
+    impl Prepared {
+        pub(super) fn new(alg: Algorithm, key: &DecodingKey) -> Result<Self, ConfigError> {
+            let public = |params: &'static dyn sig::VerificationAlgorithm, bytes: &[u8]| {
+                ParsedPublicKey::new(params, bytes)
+                    .map(Prepared::Public)
+                    .map_err(|e| invalid("public", format!("rejected by the crypto backend: {e}")))
+            };
+            let hmac_key =
+                |a: hmac::Algorithm, bytes: &[u8]| Ok(Prepared::Hmac(hmac::Key::new(a, bytes)));
+            match (alg, key.kind()) {
+                (Algorithm::HS256, DecodingKeyKind::SecretOrDer(b)) => {
+                    hmac_key(hmac::HMAC_SHA256, b)
+                }
+                (Algorithm::HS384, DecodingKeyKind::SecretOrDer(b)) => {
+                    hmac_key(hmac::HMAC_SHA384, b)
+                }
+                (Algorithm::HS512, DecodingKeyKind::SecretOrDer(b)) => {
+                    hmac_key(hmac::HMAC_SHA512, b)
+                }
+                (Algorithm::ES256, DecodingKeyKind::SecretOrDer(b)) => {
+                    public(&sig::ECDSA_P256_SHA256_FIXED, b)
+                }
+                (Algorithm::ES384, DecodingKeyKind::SecretOrDer(b)) => {
+                    public(&sig::ECDSA_P384_SHA384_FIXED, b)
+                }
+                (Algorithm::EdDSA, DecodingKeyKind::SecretOrDer(b)) => public(&sig::ED25519, b),
+                (rsa, DecodingKeyKind::RsaModulusExponent { n, e }) => {
+                    let params: &'static dyn sig::VerificationAlgorithm = match rsa {
+                        Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+                        Algorithm::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+                        Algorithm::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+                        Algorithm::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
+                        Algorithm::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
+                        Algorithm::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
+                        _ => return Err(invalid("RSA", "not an RSA algorithm")),
+                    };
+                    public(params, &pkcs1_der(n, e))
+                }
+                _ => Err(invalid("public", "key does not fit its algorithm")),
+            }
+        }
+
+        pub(super) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+            match self {
+                Prepared::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
+                Prepared::Public(key) => key.verify_sig(message, signature).is_ok(),
+            }
+        }
+    }
+
+    /// DER `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
+    fn pkcs1_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+        fn len(out: &mut Vec<u8>, n: usize) {
+            if n < 0x80 {
+                out.push(n as u8);
+            } else {
+                let bytes = n.to_be_bytes();
+                let skip = bytes.iter().take_while(|&&b| b == 0).count();
+                out.push(0x80 | (bytes.len() - skip) as u8);
+                out.extend_from_slice(&bytes[skip..]);
+            }
+        }
+        fn integer(out: &mut Vec<u8>, v: &[u8]) {
+            out.push(0x02);
+            let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+            len(out, v.len() + usize::from(pad));
+            if pad {
+                out.push(0);
+            }
+            out.extend_from_slice(v);
+        }
+        let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+        integer(&mut body, n);
+        integer(&mut body, e);
+        let mut out = Vec::with_capacity(body.len() + 8);
+        out.push(0x30);
+        len(&mut out, body.len());
+        out.extend_from_slice(&body);
+        out
     }
 }
 
@@ -651,7 +766,7 @@ impl Jwk<'_> {
                 if let Some(alg) = named_alg {
                     check_alg(alg, KeyKind::Ed25519)?;
                 }
-                Key::new(Algorithm::EdDSA, DecodingKey::from_ed_der(&x))
+                Key::new(Algorithm::EdDSA, DecodingKey::from_ed_der(&x))?
             }
             "oct" if allow_oct => {
                 let k = b64url("HMAC", "k", self.k.as_ref())?;

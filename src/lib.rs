@@ -60,6 +60,7 @@
 compile_error!("tower-bearer needs a crypto backend: enable the `aws-lc-rs` (default) or `rust-crypto` feature");
 
 pub mod bearer;
+pub mod cache;
 pub mod claims;
 pub mod error;
 #[cfg(feature = "axum")]

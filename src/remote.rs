@@ -439,6 +439,8 @@ pub(crate) struct RemoteKeys {
     state: RwLock<State>,
     flight: tokio::sync::Mutex<()>,
     generation: AtomicU64,
+    /// Bumped each time a new key set replaces the old one.
+    version: AtomicU64,
     refreshing: AtomicBool,
 }
 
@@ -488,6 +490,7 @@ impl RemoteKeys {
             state: RwLock::new(State::default()),
             flight: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
+            version: AtomicU64::new(0),
             refreshing: AtomicBool::new(false),
         })
     }
@@ -498,6 +501,11 @@ impl RemoteKeys {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Which key set is current; cached verifications under another one are not trusted.
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     pub(crate) fn is_loaded(&self) -> bool {
@@ -629,6 +637,7 @@ impl RemoteKeys {
                     .unwrap_or(self.options.default_ttl)
                     .clamp(self.options.min_ttl, self.options.max_ttl);
                 s.keys = Some(Arc::new(keys));
+                self.version.fetch_add(1, Ordering::AcqRel);
                 s.fresh_until = Some(now + ttl);
                 s.stale_until = Some(now + ttl + self.options.stale_window);
                 s.failures = 0;

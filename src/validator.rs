@@ -39,6 +39,7 @@ use base64::Engine as _;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use crate::cache::TokenCache;
 use crate::claims::{Registered, TokenClaims};
 use crate::error::{ConfigError, TokenError};
 use crate::keys::{parse_jwks, Algorithm, Key, KeySet};
@@ -97,6 +98,8 @@ pub struct Validator {
     inner: Arc<Kind>,
 }
 
+// Lives behind an Arc: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Kind {
     One(Inner),
     /// Several issuers, each with its own keys, chosen by the token's `iss`.
@@ -144,6 +147,7 @@ struct Inner {
     scope_claims: ScopeClaims,
     hierarchy: Option<Arc<CompiledHierarchy>>,
     checks: Vec<ClaimCheck>,
+    cache: Option<TokenCache>,
 }
 
 impl fmt::Debug for Validator {
@@ -355,11 +359,46 @@ impl Inner {
         }
     }
 
+    /// The version of the key set a verification happens under (static keys never change).
+    fn keys_version(&self) -> u64 {
+        match &self.keys {
+            Keys::Static(_) => 0,
+            #[cfg(feature = "remote")]
+            Keys::Remote(remote) => remote.version(),
+        }
+    }
+
+    /// A cache hit still checks the clock and runs the application's checks.
+    fn recheck_cached(&self, auth: Authenticated) -> Result<Authenticated, Halt> {
+        let c = auth.claims().registered();
+        let now = now();
+        if c.exp.is_some_and(|exp| now - self.leeway >= exp) {
+            return Err(TokenError::Expired.into());
+        }
+        if c.nbf.is_some_and(|nbf| now + self.leeway < nbf) {
+            return Err(TokenError::NotYetValid.into());
+        }
+        for check in &self.checks {
+            check(auth.claims()).map_err(TokenError::Rejected)?;
+        }
+        Ok(auth)
+    }
+
     fn run(&self, token: &str, may_wait: bool) -> Result<Authenticated, Halt> {
         let inner = self;
         if token.len() > inner.max_len {
             return Err(TokenError::TooLong.into());
         }
+        let keys_version = match &self.cache {
+            Some(cache) => {
+                let version = self.keys_version();
+                if let Some(auth) = cache.get(token, version) {
+                    return self.recheck_cached(auth);
+                }
+                version
+            }
+            None => 0,
+        };
         let mut parts = token.splitn(3, '.');
         let (Some(header_b64), Some(payload_b64), Some(sig_b64)) =
             (parts.next(), parts.next(), parts.next())
@@ -447,7 +486,11 @@ impl Inner {
         for check in &inner.checks {
             check(&claims).map_err(TokenError::Rejected)?;
         }
-        Ok(Authenticated { claims, scopes })
+        let auth = Authenticated { claims, scopes };
+        if let Some(cache) = &self.cache {
+            cache.insert(token, &auth, keys_version);
+        }
+        Ok(auth)
     }
 
     fn check_claims(&self, c: &Registered, json: &str) -> Result<(), TokenError> {
@@ -560,11 +603,18 @@ fn typ_allowed(policy: TypPolicy, typ: Option<&str>) -> bool {
     }
 }
 
+/// Largest signature we decode: RSA-8192 (1024 bytes).
+const MAX_SIGNATURE: usize = 1024;
+
 fn verify(key: &Key, token: &str, signed_len: usize, sig_b64: &str) -> Result<(), TokenError> {
-    let signature = URL_SAFE_NO_PAD
-        .decode(sig_b64)
+    let mut buf = [0u8; MAX_SIGNATURE];
+    if sig_b64.len() > MAX_SIGNATURE * 4 / 3 + 4 {
+        return Err(TokenError::InvalidSignature);
+    }
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(sig_b64, &mut buf)
         .map_err(|_| TokenError::Malformed("signature is not base64url"))?;
-    if key.verify(&token.as_bytes()[..signed_len], &signature) {
+    if key.verify(&token.as_bytes()[..signed_len], &buf[..n]) {
         Ok(())
     } else {
         Err(TokenError::InvalidSignature)
@@ -658,6 +708,7 @@ pub struct ValidatorBuilder {
     remote_options: RemoteOptions,
     #[cfg(feature = "remote")]
     fetcher: Option<Arc<dyn Fetch>>,
+    cache_entries: usize,
 }
 
 impl fmt::Debug for ValidatorBuilder {
@@ -796,6 +847,15 @@ impl ValidatorBuilder {
     #[cfg(feature = "remote")]
     pub fn fetcher(mut self, fetcher: impl Fetch) -> Self {
         self.fetcher = Some(Arc::new(fetcher));
+        self
+    }
+
+    /// Remember up to `max_entries` verified tokens, so that a client presenting the same
+    /// token again costs a hash and a byte compare instead of a signature check (see
+    /// [`cache`](crate::cache) for what is still checked on a hit). `0` (the default) turns
+    /// it off. Memory: about `max_entries` × (token length + claims JSON + 200 bytes).
+    pub fn token_cache(mut self, max_entries: usize) -> Self {
+        self.cache_entries = max_entries;
         self
     }
 
@@ -950,6 +1010,7 @@ impl ValidatorBuilder {
                 scope_claims: self.scope_claims,
                 hierarchy,
                 checks: self.checks,
+                cache: (self.cache_entries > 0).then(|| TokenCache::new(self.cache_entries)),
             })),
         })
     }

@@ -1,0 +1,177 @@
+//! Cost of one request, against the floor: a bare `jsonwebtoken::decode` of the same token
+//! with the same key into the same claims type.
+//!
+//! ```text
+//! cargo bench --bench validate
+//! ```
+//!
+//! For each algorithm: `floor` (jsonwebtoken::decode), `validate` (our validator alone),
+//! `tower` (BearerLayer + RequireScopeLayer over a trivial service), `axum` (the same in an
+//! axum Router), `cache_hit` (validator with the verified-token cache, after the first call).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion};
+use http::{HeaderValue, Request, Response};
+use http_body_util::Full;
+use jsonwebtoken::{DecodingKey, Validation};
+use serde::Deserialize;
+use tower::{Service, ServiceBuilder, ServiceExt};
+use tower_bearer::testing::{keys, TestIssuer};
+use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer, Validator};
+
+/// The same claims our validator reads.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct FloorClaims {
+    iss: String,
+    sub: Option<String>,
+    aud: String,
+    exp: f64,
+    nbf: Option<f64>,
+    iat: Option<f64>,
+    jti: Option<String>,
+    client_id: Option<String>,
+    scope: Option<String>,
+}
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+fn floor_key(alg: Algorithm) -> DecodingKey {
+    let ok = |r: Result<DecodingKey, jsonwebtoken::errors::Error>| r.expect("key");
+    match alg {
+        Algorithm::HS256 => DecodingKey::from_secret(
+            b"tower-bearer test secret, never use in production!!!!!!!!!!!!!!!",
+        ),
+        Algorithm::RS256 | Algorithm::PS256 => {
+            ok(DecodingKey::from_rsa_pem(keys::RSA_PUBLIC.as_bytes()))
+        }
+        Algorithm::ES256 => ok(DecodingKey::from_ec_pem(keys::P256_PUBLIC.as_bytes())),
+        Algorithm::EdDSA => ok(DecodingKey::from_ed_pem(keys::ED25519_PUBLIC.as_bytes())),
+        _ => unreachable!(),
+    }
+}
+
+fn jwt_alg(alg: Algorithm) -> jsonwebtoken::Algorithm {
+    alg.as_str().parse().expect("alg")
+}
+
+fn bench_alg(c: &mut Criterion, alg: Algorithm) {
+    let issuer = TestIssuer::with_algorithm(alg);
+    let token = issuer
+        .token()
+        .scopes(["users:read", "users:write", "profile"])
+        .subject("alice")
+        .sign();
+    let validator = issuer.validator();
+    let cached: Validator = issuer
+        .validator_builder()
+        .token_cache(10_000)
+        .build()
+        .expect("validator");
+
+    let key = floor_key(alg);
+    let mut validation = Validation::new(jwt_alg(alg));
+    validation.set_issuer(&[issuer.issuer_id()]);
+    validation.set_audience(&[issuer.audience_id()]);
+    validation.validate_nbf = true;
+    assert!(jsonwebtoken::decode::<FloorClaims>(&token, &key, &validation).is_ok());
+
+    let handler = |_req: Request<Full<Bytes>>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+    };
+    let mut tower_svc = ServiceBuilder::new()
+        .layer(BearerLayer::new(validator.clone()))
+        .layer(RequireScopeLayer::all(["users:read"]))
+        .service_fn(handler);
+    let mut router: Router = Router::new()
+        .route(
+            "/users",
+            get(|| async { "ok" }).route_layer(RequireScopeLayer::all(["users:read"])),
+        )
+        .layer(BearerLayer::new(validator.clone()));
+    let header = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
+
+    let mut g = c.benchmark_group(alg.as_str());
+    g.bench_function("floor", |b| {
+        b.iter(|| jsonwebtoken::decode::<FloorClaims>(black_box(&token), &key, &validation).is_ok())
+    });
+    g.bench_function("validate", |b| {
+        b.iter(|| validator.validate(black_box(&token)).is_ok())
+    });
+    assert!(cached.validate(&token).is_ok());
+    g.bench_function("cache_hit", |b| {
+        b.iter(|| cached.validate(black_box(&token)).is_ok())
+    });
+    g.bench_function("tower", |b| {
+        b.iter(|| {
+            let req = Request::get("/users")
+                .header("authorization", header.clone())
+                .body(Full::new(Bytes::new()))
+                .expect("request");
+            block_on(async {
+                let svc = tower_svc.ready().await.expect("ready");
+                let resp = svc.call(req).await.expect("response");
+                assert_eq!(resp.status(), 200);
+            })
+        })
+    });
+    g.bench_function("axum", |b| {
+        b.iter(|| {
+            let req = Request::get("/users")
+                .header("authorization", header.clone())
+                .body(axum::body::Body::empty())
+                .expect("request");
+            block_on(async {
+                let svc = ServiceExt::<Request<axum::body::Body>>::ready(&mut router)
+                    .await
+                    .expect("ready");
+                let resp = svc.call(req).await.expect("response");
+                assert_eq!(resp.status(), 200);
+            })
+        })
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    // Peers and our dev-dependencies may enable both jsonwebtoken backends; the floor's
+    // `decode` needs the process-wide provider settled.
+    let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+    );
+    for alg in [
+        Algorithm::HS256,
+        Algorithm::RS256,
+        Algorithm::PS256,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+    ] {
+        bench_alg(c, alg);
+    }
+}
+
+criterion_group! {
+    name = group;
+    config = Criterion::default()
+        .sample_size(40)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
+    targets = benches
+}
+criterion_main!(group);
