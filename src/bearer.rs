@@ -57,10 +57,19 @@ impl Render {
     }
 }
 
-/// Put into every request's extensions by [`Bearer`]; its presence tells guards and
-/// extractors that the layer ran.
+/// Put into the extensions of requests that pass [`Bearer`] unauthenticated (optional mode);
+/// its presence tells guards and extractors that the layer ran. Authenticated requests carry
+/// the same settings in their [`BearerToken`](crate::BearerToken), which saves an extension.
 #[derive(Clone, Debug)]
 pub(crate) struct AuthContext(pub(crate) Arc<Render>);
+
+/// How this request's rejections render, if a `Bearer` layer saw it.
+pub(crate) fn context(ext: &http::Extensions) -> Option<&Arc<Render>> {
+    match ext.get::<crate::BearerToken>().and_then(|t| t.render()) {
+        Some(render) => Some(render),
+        None => ext.get::<AuthContext>().map(|c| &c.0),
+    }
+}
 
 #[derive(Clone)]
 struct Config {
@@ -248,10 +257,12 @@ where
         let result = match found {
             Ok(Some((token, method))) => match config.validator.step(token.as_str(), true) {
                 Step::Done(Ok(auth)) => {
-                    insert(&mut req, auth, token);
+                    insert(&mut req, auth, token.with_render(config.render.clone()));
                     Ok(method == Method::Query)
                 }
-                Step::Done(Err(err)) => Err((Rejection::from(err), method == Method::Query)),
+                Step::Done(Err(err)) => {
+                    Err((token::rejection_for(&token, err), method == Method::Query))
+                }
                 #[cfg(feature = "remote")]
                 Step::Wait(remote, generation) => {
                     // Off the hot path: keys must be fetched first. The ready service goes
@@ -266,16 +277,16 @@ where
                     return ResponseFuture::waiting(Box::pin(future), method == Method::Query);
                 }
             },
-            Ok(None) if config.optional => Ok(false),
+            Ok(None) if config.optional => {
+                req.extensions_mut()
+                    .insert(AuthContext(config.render.clone()));
+                Ok(false)
+            }
             Ok(None) => Err((Rejection::missing_credentials(), false)),
             Err(rejection) => Err((rejection, config.allow_query && has_query_token(&req))),
         };
         match result {
-            Ok(private) => {
-                req.extensions_mut()
-                    .insert(AuthContext(config.render.clone()));
-                ResponseFuture::inner(self.inner.call(req), private)
-            }
+            Ok(private) => ResponseFuture::inner(self.inner.call(req), private),
             Err((rejection, private)) => {
                 #[cfg(feature = "tracing")]
                 crate::trace_rejection(&rejection, req.method(), req.uri());
@@ -306,13 +317,11 @@ where
 {
     let rejection = match config.validator.step(token.as_str(), false) {
         Step::Done(Ok(auth)) => {
-            insert(&mut req, auth, token);
-            req.extensions_mut()
-                .insert(AuthContext(config.render.clone()));
+            insert(&mut req, auth, token.with_render(config.render.clone()));
             std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
             return inner.call(req).await;
         }
-        Step::Done(Err(err)) => Rejection::from(err),
+        Step::Done(Err(err)) => token::rejection_for(&token, err),
         Step::Wait(remote, _) => Rejection::from(crate::TokenError::Unavailable {
             retry_after: remote.unavailable(),
         }),

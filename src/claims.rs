@@ -20,11 +20,11 @@ pub struct TokenClaims {
 
 struct Inner {
     registered: Registered,
-    json: Box<str>,
+    json: String,
 }
 
 impl TokenClaims {
-    pub(crate) fn new(registered: Registered, json: Box<str>) -> Self {
+    pub(crate) fn new(registered: Registered, json: String) -> Self {
         Self {
             inner: Arc::new(Inner { registered, json }),
         }
@@ -32,22 +32,28 @@ impl TokenClaims {
 
     /// `iss`: the issuer (always present after validation).
     pub fn issuer(&self) -> &str {
-        self.inner.registered.iss.as_deref().unwrap_or_default()
+        self.text(&self.inner.registered.iss).unwrap_or_default()
+    }
+
+    fn text<'a>(&'a self, field: &'a Option<Text>) -> Option<&'a str> {
+        field.as_ref().map(|t| t.get(&self.inner.json))
     }
 
     /// `sub`: the subject, if the token has one.
     pub fn subject(&self) -> Option<&str> {
-        self.inner.registered.sub.as_deref()
+        self.text(&self.inner.registered.sub)
     }
 
     /// `aud`: the audiences (always at least one after validation, unless the audience check
     /// was explicitly skipped).
-    pub fn audience(&self) -> &[String] {
-        self.inner
-            .registered
-            .aud
-            .as_ref()
-            .map_or(&[], |a| a.0.as_slice())
+    pub fn audience(&self) -> impl Iterator<Item = &str> {
+        let json = &self.inner.json;
+        let (one, many): (Option<&Text>, &[Text]) = match &self.inner.registered.aud {
+            None => (None, &[]),
+            Some(Aud::One(t)) => (Some(t), &[]),
+            Some(Aud::Many(v)) => (None, v.as_slice()),
+        };
+        one.into_iter().chain(many).map(move |t| t.get(json))
     }
 
     /// `exp`, seconds since the Unix epoch.
@@ -67,16 +73,13 @@ impl TokenClaims {
 
     /// `jti`: the token's unique identifier.
     pub fn jwt_id(&self) -> Option<&str> {
-        self.inner.registered.jti.as_deref()
+        self.text(&self.inner.registered.jti)
     }
 
     /// `client_id` (RFC 9068), falling back to `azp` (OpenID Connect).
     pub fn client_id(&self) -> Option<&str> {
-        self.inner
-            .registered
-            .client_id
-            .as_deref()
-            .or(self.inner.registered.azp.as_deref())
+        self.text(&self.inner.registered.client_id)
+            .or(self.text(&self.inner.registered.azp))
     }
 
     /// The whole claims set as JSON text.
@@ -127,7 +130,7 @@ impl fmt::Debug for TokenClaims {
         f.debug_struct("TokenClaims")
             .field("iss", &self.issuer())
             .field("sub", &self.subject())
-            .field("aud", &self.audience())
+            .field("aud", &self.audience().collect::<Vec<_>>())
             .field("exp", &self.expires_at())
             .finish_non_exhaustive()
     }
@@ -143,11 +146,11 @@ pub struct ClaimsError(#[source] serde_json::Error);
 #[derive(Deserialize, Default)]
 pub(crate) struct Registered {
     #[serde(default)]
-    pub(crate) iss: Option<String>,
+    pub(crate) iss: Option<Text>,
     #[serde(default)]
-    pub(crate) sub: Option<String>,
+    pub(crate) sub: Option<Text>,
     #[serde(default)]
-    pub(crate) aud: Option<Audience>,
+    pub(crate) aud: Option<Aud>,
     #[serde(default)]
     pub(crate) exp: Option<f64>,
     #[serde(default)]
@@ -155,11 +158,11 @@ pub(crate) struct Registered {
     #[serde(default)]
     pub(crate) iat: Option<f64>,
     #[serde(default)]
-    pub(crate) jti: Option<String>,
+    pub(crate) jti: Option<Text>,
     #[serde(default)]
-    pub(crate) client_id: Option<String>,
+    pub(crate) client_id: Option<Text>,
     #[serde(default)]
-    pub(crate) azp: Option<String>,
+    pub(crate) azp: Option<Text>,
     #[serde(default)]
     pub(crate) scope: Option<StringOrList>,
     #[serde(default)]
@@ -168,26 +171,119 @@ pub(crate) struct Registered {
     pub(crate) cnf: Option<IgnoredAny>,
 }
 
-/// `aud`: one string or an array of strings; anything else is an error.
-pub(crate) struct Audience(pub(crate) Vec<String>);
+impl Registered {
+    /// Turn the addresses of borrowed strings into offsets into `json`, the text they were
+    /// parsed from. `false` if one does not lie inside it (which parsing `json` cannot cause).
+    pub(crate) fn rebase(&mut self, json: &str) -> bool {
+        let texts = [
+            &mut self.iss,
+            &mut self.sub,
+            &mut self.jti,
+            &mut self.client_id,
+            &mut self.azp,
+        ];
+        let mut ok = texts.into_iter().flatten().all(|t| t.rebase(json));
+        match &mut self.aud {
+            Some(Aud::One(t)) => ok &= t.rebase(json),
+            Some(Aud::Many(v)) => ok &= v.iter_mut().all(|t| t.rebase(json)),
+            None => {}
+        }
+        ok
+    }
+}
 
-impl<'de> Deserialize<'de> for Audience {
+/// A string claim without a copy: where it sits in the claims JSON when it had no escapes
+/// (most do), or its own text otherwise.
+pub(crate) enum Text {
+    /// Address and length of a string borrowed from the parsed input, before [`Text::rebase`].
+    At(usize, u32),
+    /// Offset and length in the claims JSON.
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+impl Text {
+    fn rebase(&mut self, json: &str) -> bool {
+        if let Text::At(addr, len) = *self {
+            let start = addr.wrapping_sub(json.as_ptr() as usize);
+            let end = start.saturating_add(len as usize);
+            if json.get(start..end).is_none() || end > u32::MAX as usize {
+                return false;
+            }
+            *self = Text::Span(start as u32, len);
+        }
+        true
+    }
+
+    pub(crate) fn get<'a>(&'a self, json: &'a str) -> &'a str {
+        match self {
+            Text::Span(start, len) => json
+                .get(*start as usize..(*start + *len) as usize)
+                .unwrap_or_default(),
+            Text::Owned(s) => s,
+            Text::At(..) => "",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Audience;
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text, E> {
+                match u32::try_from(v.len()) {
+                    Ok(len) => Ok(Text::At(v.as_ptr() as usize, len)),
+                    Err(_) => Err(E::custom("string too long")),
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text::Owned(v.into()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// `aud`: one string or an array of strings; anything else is an error.
+pub(crate) enum Aud {
+    One(Text),
+    Many(Vec<Text>),
+}
+
+impl Aud {
+    pub(crate) fn iter<'a>(&'a self, json: &'a str) -> impl Iterator<Item = &'a str> {
+        let (one, many): (Option<&Text>, &[Text]) = match self {
+            Aud::One(t) => (Some(t), &[]),
+            Aud::Many(v) => (None, v.as_slice()),
+        };
+        one.into_iter().chain(many).map(move |t| t.get(json))
+    }
+}
+
+impl<'de> Deserialize<'de> for Aud {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Aud;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or an array of strings")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Audience, E> {
-                Ok(Audience(vec![v.to_owned()]))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Aud, E> {
+                Text::deserialize(de::value::BorrowedStrDeserializer::new(v)).map(Aud::One)
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Aud, E> {
+                Ok(Aud::One(Text::Owned(v.into())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Aud, A::Error> {
                 let mut out = Vec::new();
-                while let Some(s) = seq.next_element::<String>()? {
-                    out.push(s);
+                while let Some(t) = seq.next_element::<Text>()? {
+                    out.push(t);
                 }
-                Ok(Audience(out))
+                Ok(Aud::Many(out))
             }
         }
         d.deserialize_any(V)

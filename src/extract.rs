@@ -40,7 +40,7 @@ use http::request::Parts;
 use http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::bearer::{AuthContext, Render};
+use crate::bearer::{context, Render};
 use crate::error::{ErrorCode, Rejection};
 use crate::{BearerToken, ClaimsError, ScopeGuard, Scopes, TokenClaims};
 
@@ -94,8 +94,8 @@ fn lookup<'a, T: Clone + Send + Sync + 'static>(
     parts: &'a Parts,
     what: &'static str,
 ) -> Result<(Option<T>, &'a Arc<Render>), AuthRejection> {
-    match parts.extensions.get::<AuthContext>() {
-        Some(AuthContext(render)) => Ok((parts.extensions.get::<T>().cloned(), render)),
+    match context(&parts.extensions) {
+        Some(render) => Ok((parts.extensions.get::<T>().cloned(), render)),
         None => Err(AuthRejection {
             rejection: Rejection::missing_layer(what),
             render: Arc::default(),
@@ -197,11 +197,7 @@ impl<S: Send + Sync, T: FromClaims + Send> FromRequestParts<S> for Claims<T> {
         let result = claims_as::<T>(parts).and_then(|c| {
             c.ok_or_else(|| AuthRejection {
                 rejection: Rejection::missing_credentials(),
-                render: parts
-                    .extensions
-                    .get::<AuthContext>()
-                    .map(|c| c.0.clone())
-                    .unwrap_or_default(),
+                render: context(&parts.extensions).cloned().unwrap_or_default(),
             })
         });
         ready(result)

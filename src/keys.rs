@@ -423,6 +423,7 @@ mod prepared {
     pub(super) enum Prepared {
         Hmac(hmac::Key),
         Public(ParsedPublicKey),
+        Raw(&'static dyn sig::VerificationAlgorithm, Box<[u8]>),
     }
 
     impl Prepared {
@@ -450,7 +451,12 @@ mod prepared {
                 (Algorithm::ES384, DecodingKeyKind::SecretOrDer(b)) => {
                     public(&sig::ECDSA_P384_SHA384_FIXED, b)
                 }
-                (Algorithm::EdDSA, DecodingKeyKind::SecretOrDer(b)) => public(&sig::ED25519, b),
+                // Measured: aws-lc verifies Ed25519 faster from the raw key than from a
+                // parsed EVP_PKEY; parsing once still validates the key at load time.
+                (Algorithm::EdDSA, DecodingKeyKind::SecretOrDer(b)) => {
+                    public(&sig::ED25519, b)?;
+                    Ok(Prepared::Raw(&sig::ED25519, b.clone().into_boxed_slice()))
+                }
                 (rsa, DecodingKeyKind::RsaModulusExponent { n, e }) => {
                     let params: &'static dyn sig::VerificationAlgorithm = match rsa {
                         Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
@@ -471,6 +477,9 @@ mod prepared {
             match self {
                 Prepared::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
                 Prepared::Public(key) => key.verify_sig(message, signature).is_ok(),
+                Prepared::Raw(alg, key) => sig::UnparsedPublicKey::new(*alg, key)
+                    .verify(message, signature)
+                    .is_ok(),
             }
         }
     }

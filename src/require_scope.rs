@@ -35,7 +35,7 @@ use http::{Extensions, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::bearer::{AuthContext, Render, ResponseFuture as BearerFuture};
+use crate::bearer::{context, Render, ResponseFuture as BearerFuture};
 use crate::error::{ConfigError, ErrorCode, Rejection};
 use crate::scope::{IntoRequirement, ScopeRequirement, Scopes};
 
@@ -88,7 +88,7 @@ impl ScopeGuard {
         &self,
         extensions: &Extensions,
     ) -> Result<(), (Rejection, Arc<Render>)> {
-        let Some(AuthContext(render)) = extensions.get::<AuthContext>() else {
+        let Some(render) = context(extensions) else {
             return Err((Rejection::missing_layer("RequireScope"), Arc::default()));
         };
         let rejection = match extensions.get::<Scopes>() {

@@ -105,9 +105,20 @@ pub struct Scopes {
     inner: Arc<ScopesInner>,
 }
 
+/// All scopes live in one string; `spans` index it, sorted by the text they cover: two
+/// allocations per token however many scopes it grants.
 struct ScopesInner {
-    sorted: Vec<Box<str>>,
+    text: String,
+    spans: Vec<(u32, u32)>,
     hierarchy: Option<Arc<CompiledHierarchy>>,
+}
+
+impl ScopesInner {
+    fn get(&self, (start, end): (u32, u32)) -> &str {
+        self.text
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
 }
 
 impl Scopes {
@@ -116,15 +127,45 @@ impl Scopes {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut sorted: Vec<Box<str>> = values
-            .into_iter()
-            .filter(|s| is_valid_scope(s.as_ref()))
-            .map(|s| Box::from(s.as_ref()))
-            .collect();
-        sorted.sort_unstable();
-        sorted.dedup();
+        let mut text = String::new();
+        for v in values {
+            let v = v.as_ref();
+            if is_valid_scope(v) {
+                text.push_str(v);
+                text.push(' ');
+            }
+        }
+        Self::from_delimited(text, ' ', hierarchy)
+    }
+
+    /// Take ownership of a delimited scope string; invalid and empty items are dropped.
+    pub(crate) fn from_delimited(
+        text: String,
+        delimiter: char,
+        hierarchy: Option<Arc<CompiledHierarchy>>,
+    ) -> Self {
+        let mut spans: Vec<(u32, u32)> = Vec::new();
+        let mut start = 0usize;
+        for piece in text.split(delimiter) {
+            let end = start + piece.len();
+            // Offsets fit in u32: tokens are capped far below 4 GiB.
+            if is_valid_scope(piece) && end <= u32::MAX as usize {
+                spans.push((start as u32, end as u32));
+            }
+            start = end + delimiter.len_utf8();
+        }
+        let at = |span: &(u32, u32)| {
+            text.get(span.0 as usize..span.1 as usize)
+                .unwrap_or_default()
+        };
+        spans.sort_unstable_by(|a, b| at(a).cmp(at(b)));
+        spans.dedup_by(|a, b| at(a) == at(b));
         Self {
-            inner: Arc::new(ScopesInner { sorted, hierarchy }),
+            inner: Arc::new(ScopesInner {
+                text,
+                spans,
+                hierarchy,
+            }),
         }
     }
 
@@ -139,9 +180,10 @@ impl Scopes {
 
     /// Whether the token was granted exactly this scope.
     pub fn contains(&self, scope: &str) -> bool {
-        self.inner
-            .sorted
-            .binary_search_by(|s| (**s).cmp(scope))
+        let inner = &*self.inner;
+        inner
+            .spans
+            .binary_search_by(|&span| inner.get(span).cmp(scope))
             .is_ok()
     }
 
@@ -167,17 +209,17 @@ impl Scopes {
 
     /// The granted scopes, sorted.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.inner.sorted.iter().map(|s| &**s)
+        self.inner.spans.iter().map(|&span| self.inner.get(span))
     }
 
     /// How many distinct scopes were granted.
     pub fn len(&self) -> usize {
-        self.inner.sorted.len()
+        self.inner.spans.len()
     }
 
     /// Whether no scope was granted.
     pub fn is_empty(&self) -> bool {
-        self.inner.sorted.is_empty()
+        self.inner.spans.is_empty()
     }
 }
 
@@ -189,7 +231,7 @@ impl fmt::Debug for Scopes {
 
 impl PartialEq for Scopes {
     fn eq(&self, other: &Self) -> bool {
-        self.inner.sorted == other.inner.sorted
+        self.iter().eq(other.iter())
     }
 }
 
@@ -622,40 +664,49 @@ impl ScopeClaims {
         self
     }
 
+    /// Scopes from the registered claims or the raw JSON; `None` for a custom mapping, which
+    /// needs the finished [`TokenClaims`] (see [`ScopeClaims::custom_scopes`]). A lone
+    /// string `scope` claim is moved, not copied.
     pub(crate) fn extract(
         &self,
-        registered: &Registered,
-        claims: &TokenClaims,
+        registered: &mut Registered,
+        json: &str,
         hierarchy: Option<Arc<CompiledHierarchy>>,
-    ) -> Scopes {
-        let mut out: Vec<&str> = Vec::new();
+    ) -> Option<Scopes> {
         let delimiter = self.delimiter;
-        let push = |v: &'_ StringOrList, out: &mut Vec<String>| match v {
-            StringOrList::String(s) => out.extend(
-                s.split(delimiter)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned),
-            ),
-            StringOrList::List(l) => out.extend(l.iter().cloned()),
+        let mut text = String::new();
+        let mut push = |v: &StringOrList| match v {
+            StringOrList::String(s) => {
+                text.push_str(s);
+                text.push(delimiter);
+            }
+            StringOrList::List(l) => {
+                // Array items are exact: one that is invalid, or that contains the
+                // delimiter, must not turn into several scopes.
+                for item in l
+                    .iter()
+                    .filter(|i| is_valid_scope(i) && !i.contains(delimiter))
+                {
+                    text.push_str(item);
+                    text.push(delimiter);
+                }
+            }
         };
         match &self.source {
             Source::Standard => {
-                // Borrow when we can: the common case has one string claim.
-                let mut owned = Vec::new();
-                if let Some(StringOrList::String(s)) = &registered.scope {
-                    if registered.scp.is_none() {
-                        out.extend(s.split(delimiter).filter(|s| !s.is_empty()));
-                        return Scopes::from_values(out, hierarchy);
+                if registered.scp.is_none()
+                    && matches!(registered.scope, Some(StringOrList::String(_)))
+                {
+                    if let Some(StringOrList::String(s)) = registered.scope.take() {
+                        return Some(Scopes::from_delimited(s, delimiter, hierarchy));
                     }
                 }
                 for v in [&registered.scope, &registered.scp].into_iter().flatten() {
-                    push(v, &mut owned);
+                    push(v);
                 }
-                Scopes::from_values(owned, hierarchy)
             }
             Source::Paths(paths) => {
-                let mut owned = Vec::new();
-                if let Ok(value) = serde_json::from_str::<serde_json::Value>(claims.json()) {
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(json) {
                     for path in paths {
                         let mut at = Some(&value);
                         for seg in path {
@@ -663,17 +714,32 @@ impl ScopeClaims {
                         }
                         match at {
                             Some(serde_json::Value::String(s)) => {
-                                push(&StringOrList::String(s.clone()), &mut owned)
+                                push(&StringOrList::String(s.clone()))
                             }
-                            Some(serde_json::Value::Array(items)) => owned
-                                .extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned))),
+                            Some(serde_json::Value::Array(items)) => push(&StringOrList::List(
+                                items
+                                    .iter()
+                                    .filter_map(|i| i.as_str().map(str::to_owned))
+                                    .collect(),
+                            )),
                             _ => {}
                         }
                     }
                 }
-                Scopes::from_values(owned, hierarchy)
             }
+            Source::Custom(_) => return None,
+        }
+        Some(Scopes::from_delimited(text, delimiter, hierarchy))
+    }
+
+    pub(crate) fn custom_scopes(
+        &self,
+        claims: &TokenClaims,
+        hierarchy: Option<Arc<CompiledHierarchy>>,
+    ) -> Scopes {
+        match &self.source {
             Source::Custom(f) => Scopes::from_values(f(claims), hierarchy),
+            _ => Scopes::from_values(std::iter::empty::<&str>(), hierarchy),
         }
     }
 }
@@ -684,6 +750,32 @@ mod tests {
 
     fn with(h: &ScopeHierarchy, granted: &[&str]) -> Scopes {
         Scopes::from_values(granted, Some(Arc::new(h.compile().unwrap())))
+    }
+
+    fn extracted(source: &ScopeClaims, json: &str) -> Vec<String> {
+        let mut r: Registered = serde_json::from_str(json).unwrap();
+        source
+            .extract(&mut r, json, None)
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn array_items_are_never_split() {
+        let std = ScopeClaims::standard();
+        assert_eq!(
+            extracted(&std, r#"{"scp":["a","users:read admin"]}"#),
+            ["a"]
+        );
+        let comma = ScopeClaims::standard().delimiter(',');
+        assert_eq!(extracted(&comma, r#"{"scope":["x,y","z"]}"#), ["z"]);
+        assert_eq!(extracted(&comma, r#"{"scope":"x,y"}"#), ["x", "y"]);
+        assert_eq!(
+            extracted(&std, r#"{"scope":"b a  b","scp":["c"]}"#),
+            ["a", "b", "c"]
+        );
     }
 
     #[test]

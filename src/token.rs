@@ -10,10 +10,12 @@
 //! `400 invalid_request`.
 
 use std::fmt;
+use std::sync::Arc;
 
 use http::header::{HeaderValue, AUTHORIZATION};
 use http::{HeaderMap, Uri};
 
+use crate::bearer::Render;
 use crate::error::{Rejection, TokenError};
 
 /// The raw access token of an authenticated request.
@@ -24,26 +26,43 @@ use crate::error::{Rejection, TokenError};
 pub struct BearerToken {
     value: HeaderValue,
     start: usize,
+    /// The layer's rendering settings, for guards and extractors further in.
+    render: Option<Arc<Render>>,
 }
 
 impl BearerToken {
     pub(crate) fn from_header(value: HeaderValue, start: usize) -> Self {
-        Self { value, start }
+        Self {
+            value,
+            start,
+            render: None,
+        }
     }
 
     fn owned(token: &str) -> Option<Self> {
-        HeaderValue::from_str(token)
-            .ok()
-            .map(|value| Self { value, start: 0 })
+        HeaderValue::from_str(token).ok().map(|value| Self {
+            value,
+            start: 0,
+            render: None,
+        })
+    }
+
+    pub(crate) fn with_render(mut self, render: Arc<Render>) -> Self {
+        self.render = Some(render);
+        self
+    }
+
+    pub(crate) fn render(&self) -> Option<&Arc<Render>> {
+        self.render.as_ref()
     }
 
     /// The token text.
     pub fn as_str(&self) -> &str {
-        // Constructed only from values that passed the b64token check, i.e. ASCII.
+        // Constructed only from UTF-8 text, so this never falls back.
         self.value
-            .to_str()
-            .ok()
-            .and_then(|s| s.get(self.start..))
+            .as_bytes()
+            .get(self.start..)
+            .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or_default()
     }
 }
@@ -85,6 +104,10 @@ pub(crate) fn is_b64token(s: &str) -> bool {
 pub(crate) struct FormToken(pub(crate) String);
 
 /// Find the token. `Ok(None)`: no credentials this layer looks at.
+///
+/// A header token is only checked for length and UTF-8 here: on the success path its three
+/// base64url segments prove the `b64token` grammar, so the grammar is checked only when
+/// validation fails (see [`rejection_for`]), to tell `400` from `401`.
 pub(crate) fn find(
     headers: &HeaderMap,
     uri: &Uri,
@@ -157,8 +180,18 @@ fn from_header(headers: &HeaderMap, max_len: usize) -> Result<Option<BearerToken
         return Err(TokenError::TooLong.into());
     }
     match std::str::from_utf8(token) {
-        Ok(t) if is_b64token(t) => Ok(Some(BearerToken::from_header(value.clone(), start))),
-        _ => Err(Rejection::invalid_request("malformed bearer token")),
+        Ok(_) => Ok(Some(BearerToken::from_header(value.clone(), start))),
+        Err(_) => Err(Rejection::invalid_request("malformed bearer token")),
+    }
+}
+
+/// The answer for a token that failed validation: `400 invalid_request` when it is not even
+/// an RFC 6750 `b64token`, otherwise what the validator said.
+pub(crate) fn rejection_for(token: &BearerToken, err: TokenError) -> Rejection {
+    if is_b64token(token.as_str()) {
+        err.into()
+    } else {
+        Rejection::invalid_request("malformed bearer token")
     }
 }
 
@@ -228,10 +261,17 @@ mod tests {
         h
     }
 
+    /// What the layer concludes from a header alone (a token that is no b64token is 400 once
+    /// validation fails, which it must for such a token).
     fn find_h(h: &HeaderMap) -> Result<Option<String>, ErrorCode> {
-        find(h, &Uri::from_static("/"), None, false, 100)
-            .map(|o| o.map(|(t, _)| t.as_str().to_owned()))
-            .map_err(|r| r.code())
+        match find(h, &Uri::from_static("/"), None, false, 100) {
+            Ok(Some((t, _))) if !is_b64token(t.as_str()) => {
+                Err(rejection_for(&t, TokenError::Malformed("x")).code())
+            }
+            other => other
+                .map(|o| o.map(|(t, _)| t.as_str().to_owned()))
+                .map_err(|r| r.code()),
+        }
     }
 
     #[test]

@@ -409,10 +409,21 @@ impl Inner {
             return Err(TokenError::Malformed("expected three dot-separated segments").into());
         }
 
-        let header_bytes = URL_SAFE_NO_PAD
-            .decode(header_b64)
-            .map_err(|_| TokenError::Malformed("header is not base64url"))?;
-        let header = parse_object::<Header<'_>>(&header_bytes)
+        // Headers are small: decode on the stack, fall back to the heap for odd ones.
+        let mut stack = [0u8; 512];
+        let heap: Vec<u8>;
+        let header_bytes: &[u8] = if header_b64.len() <= 680 {
+            let n = URL_SAFE_NO_PAD
+                .decode_slice(header_b64, &mut stack)
+                .map_err(|_| TokenError::Malformed("header is not base64url"))?;
+            &stack[..n]
+        } else {
+            heap = URL_SAFE_NO_PAD
+                .decode(header_b64)
+                .map_err(|_| TokenError::Malformed("header is not base64url"))?;
+            &heap
+        };
+        let header = parse_object::<Header<'_>>(header_bytes)
             .ok_or(TokenError::Malformed("header is not a valid JSON object"))?;
         let alg = Algorithm::from_name(&header.alg).ok_or(TokenError::UnsupportedAlgorithm)?;
         if header.crit.is_some() {
@@ -472,17 +483,25 @@ impl Inner {
             .map_err(|_| TokenError::Malformed("claims are not base64url"))?;
         let json = String::from_utf8(payload)
             .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
-        let registered = match parse_object::<Registered>(json.as_bytes()) {
+        let mut registered = match parse_object::<Registered>(json.as_bytes()) {
             Some(r) => r,
             None => return Err(diagnose_claims(&json).into()),
         };
+        if !registered.rebase(&json) {
+            return Err(TokenError::Malformed("claims could not be indexed").into());
+        }
         self.check_claims(&registered, &json)?;
 
-        let claims = TokenClaims::new(registered, json.into_boxed_str());
-        let scopes =
-            inner
+        let scopes = inner
+            .scope_claims
+            .extract(&mut registered, &json, inner.hierarchy.clone());
+        let claims = TokenClaims::new(registered, json);
+        let scopes = match scopes {
+            Some(s) => s,
+            None => inner
                 .scope_claims
-                .extract(claims.registered(), &claims, inner.hierarchy.clone());
+                .custom_scopes(&claims, inner.hierarchy.clone()),
+        };
         for check in &inner.checks {
             check(&claims).map_err(TokenError::Rejected)?;
         }
@@ -517,14 +536,18 @@ impl Inner {
         }
 
         if inner.check_issuer {
-            let iss = c.iss.as_deref().ok_or(TokenError::MissingClaim("iss"))?;
+            let iss = c.iss.as_ref().ok_or(TokenError::MissingClaim("iss"))?;
+            let iss = iss.get(json);
             if !inner.issuers.iter().any(|i| i == iss) {
                 return Err(TokenError::IssuerMismatch);
             }
         }
         if inner.check_audience {
             let aud = c.aud.as_ref().ok_or(TokenError::MissingClaim("aud"))?;
-            if !aud.0.iter().any(|a| inner.audiences.contains(a)) {
+            if !aud
+                .iter(json)
+                .any(|a| inner.audiences.iter().any(|ours| ours == a))
+            {
                 return Err(TokenError::AudienceMismatch);
             }
         }
@@ -1022,4 +1045,53 @@ fn static_keys(keys: Vec<Key>) -> Result<KeySet, ConfigError> {
         return Err(ConfigError::NoKeys);
     }
     Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{sign_with, TestIssuer};
+
+    /// Sign raw header and claims JSON with the HS256 test issuer's secret.
+    fn raw_token(issuer: &TestIssuer, claims: &str) -> String {
+        let key = jsonwebtoken::EncodingKey::from_secret(crate::testing::HMAC_SECRET);
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","kid":"test-hs256"}"#);
+        let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims));
+        let sig = sign_with(&key, issuer.algorithm(), message.as_bytes());
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    #[test]
+    fn escaped_claim_strings_are_decoded_before_comparison() {
+        let issuer = TestIssuer::with_algorithm(Algorithm::HS256);
+        let claims = r#"{"iss":"https:\/\/issuer.test","aud":["x","https:\/\/api.test"],
+            "sub":"al\u0069ce","exp":99999999999,"scope":"a b"}"#;
+        let auth = issuer
+            .validator()
+            .validate(&raw_token(&issuer, claims))
+            .unwrap();
+        assert_eq!(auth.claims().issuer(), "https://issuer.test");
+        assert_eq!(auth.claims().subject(), Some("alice"));
+        assert_eq!(
+            auth.claims().audience().collect::<Vec<_>>(),
+            ["x", "https://api.test"]
+        );
+    }
+
+    #[test]
+    fn borrowed_claim_strings_read_back_from_the_json() {
+        let issuer = TestIssuer::with_algorithm(Algorithm::HS256);
+        let claims = r#"{"iss":"https://issuer.test","aud":"https://api.test","sub":"bob",
+            "jti":"j-1","client_id":"cli","exp":99999999999}"#;
+        let auth = issuer
+            .validator()
+            .validate(&raw_token(&issuer, claims))
+            .unwrap();
+        let c = auth.claims();
+        assert_eq!(
+            (c.issuer(), c.subject(), c.jwt_id(), c.client_id()),
+            ("https://issuer.test", Some("bob"), Some("j-1"), Some("cli"))
+        );
+        assert_eq!(c.audience().collect::<Vec<_>>(), ["https://api.test"]);
+    }
 }

@@ -36,7 +36,8 @@ pub const TEST_ISSUER: &str = "https://issuer.test";
 /// The audience every [`TestIssuer`] uses unless told otherwise.
 pub const TEST_AUDIENCE: &str = "https://api.test";
 
-const HMAC_SECRET: &[u8] = b"tower-bearer test secret, never use in production!!!!!!!!!!!!!!!";
+pub(crate) const HMAC_SECRET: &[u8] =
+    b"tower-bearer test secret, never use in production!!!!!!!!!!!!!!!";
 const FORGER_SECRET: &[u8] = b"a forger's secret that the validator does not know!!!!!!!!!!!!!!";
 
 /// Embedded development key pairs (PEM), for tests and examples only.
