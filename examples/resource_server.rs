@@ -15,6 +15,7 @@
 //! | `RS_ALLOW_HTTP` | `1` permits plain-http key sources (loopback tests); otherwise https only |
 //! | `RS_SCOPE_DELIMITER` | delimiter of string scope claims (default: space) |
 //! | `RS_REALM` | `realm` of the challenges (default: none) |
+//! | `RS_TOKEN_CACHE` | entries of the verified-token cache (unset or 0: off) |
 //!
 //! With neither `RS_JWKS_FILE` nor `RS_JWKS_URL`, keys are discovered from `RS_ISSUER`
 //! (OpenID Connect metadata, then RFC 8414). An unreachable issuer is not a configuration
@@ -71,6 +72,12 @@ fn config() -> Result<Config, String> {
         builder = builder.scope_claims(ScopeClaims::standard().delimiter(c));
     }
 
+    if let Some(entries) = var("RS_TOKEN_CACHE") {
+        let entries: usize = entries.parse().map_err(|_| {
+            format!("RS_TOKEN_CACHE={entries:?} must be a number of entries (0: off)")
+        })?;
+        builder = builder.token_cache(entries);
+    }
     let allow_http = match var("RS_ALLOW_HTTP").as_deref() {
         None | Some("0") => false,
         Some("1") => true,

@@ -193,6 +193,34 @@ impl TestIssuer {
         self.public.clone()
     }
 
+    /// The public key as a JWKS document (`{"keys":[...]}`), to serve from a test JWKS
+    /// endpoint or write to a file. HMAC issuers publish nothing (an empty set): a JWKS
+    /// never carries shared secrets.
+    pub fn jwks(&self) -> String {
+        use jsonwebtoken::DecodingKeyKind;
+        let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+        let kid = &self.kid;
+        let alg = self.alg.as_str();
+        let key = match (self.public.decoding.kind(), self.alg) {
+            (_, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) => None,
+            (DecodingKeyKind::RsaModulusExponent { n, e }, _) => Some(json!({
+                "kty": "RSA", "use": "sig", "alg": alg, "kid": kid, "n": b64(n), "e": b64(e)
+            })),
+            (DecodingKeyKind::SecretOrDer(point), Algorithm::ES256 | Algorithm::ES384) => {
+                let half = (point.len() - 1) / 2;
+                let crv = if half == 32 { "P-256" } else { "P-384" };
+                Some(json!({
+                    "kty": "EC", "use": "sig", "alg": alg, "kid": kid, "crv": crv,
+                    "x": b64(&point[1..1 + half]), "y": b64(&point[1 + half..])
+                }))
+            }
+            (DecodingKeyKind::SecretOrDer(raw), _) => Some(json!({
+                "kty": "OKP", "use": "sig", "alg": alg, "kid": kid, "crv": "Ed25519", "x": b64(raw)
+            })),
+        };
+        json!({ "keys": key.into_iter().collect::<Vec<_>>() }).to_string()
+    }
+
     /// A validator builder that trusts this issuer, to add your own settings to.
     pub fn validator_builder(&self) -> ValidatorBuilder {
         Validator::builder()
@@ -379,5 +407,38 @@ pub(crate) fn sign_with(key: &EncodingKey, alg: Algorithm, message: &[u8]) -> Ve
     match signer.try_sign(message) {
         Ok(s) => s,
         Err(e) => panic!("signing failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_jwks_verifies_the_issuers_tokens() {
+        for alg in [
+            Algorithm::RS256,
+            Algorithm::PS384,
+            Algorithm::ES256,
+            Algorithm::ES384,
+            Algorithm::EdDSA,
+        ] {
+            let issuer = TestIssuer::with_algorithm(alg);
+            let validator = Validator::builder()
+                .issuer(TEST_ISSUER)
+                .audience(TEST_AUDIENCE)
+                .jwks_json(&issuer.jwks())
+                .build()
+                .unwrap();
+            assert!(validator.validate(&issuer.token().sign()).is_ok(), "{alg}");
+            assert!(
+                validator.validate(&issuer.token().forged().sign()).is_err(),
+                "{alg}"
+            );
+        }
+        assert_eq!(
+            TestIssuer::with_algorithm(Algorithm::HS256).jwks(),
+            r#"{"keys":[]}"#
+        );
     }
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# End-to-end load run of the reference server over loopback with wrk:
+# GET /health (no authentication) against GET /users (valid token, scope users:read),
+# with the verified-token cache off and on. Server and wrk share this machine's cores.
+#
+#   benches/load.sh                      # ES256, 10 s per run, 2 wrk threads, 32 connections
+#   ALG=RS256 DURATION=30s benches/load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ALG=${ALG:-ES256}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
+
+cargo build -q --release --example resource_server --example mint_token
+tmp=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+token=$(target/release/examples/mint_token --alg "$ALG" --jwks "$tmp/jwks.json" users:read 2>/dev/null)
+
+start_server() {
+  RS_BIND=127.0.0.1:0 RS_ISSUER=https://issuer.test RS_AUDIENCE=https://api.test \
+    RS_JWKS_FILE="$tmp/jwks.json" RS_TOKEN_CACHE="$1" \
+    target/release/examples/resource_server >"$tmp/out" 2>"$tmp/err" &
+  server=$!
+  for _ in $(seq 50); do
+    addr=$(sed -n 's/^listening on //p' "$tmp/out")
+    [ -n "$addr" ] && return 0
+    sleep 0.1
+  done
+  echo "server did not start: $(cat "$tmp/err")" >&2
+  exit 1
+}
+
+run() { # label, path, [header]
+  local out
+  if [ $# -eq 3 ]; then
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$addr$2")
+  else
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$addr$2")
+  fi
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  printf '%-34s %12s %10s %10s %8s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
+}
+
+printf '%-34s %12s %10s %10s %8s\n' "run ($ALG, $CONNECTIONS conn, $DURATION)" "req/s" "p50" "p99" "non-2xx"
+for cache in 0 10000; do
+  start_server "$cache"
+  label="cache $([ "$cache" = 0 ] && echo off || echo on)"
+  run "GET /health ($label)" /health
+  run "GET /users, valid token ($label)" /users "Authorization: Bearer $token"
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+done
