@@ -1,4 +1,4 @@
-//! OAuth 2.0 resource server middleware for [tower]: validate bearer JWT access tokens,
+//! OAuth 2.0 resource server middleware for [tower](https://docs.rs/tower): validate bearer JWT access tokens,
 //! decode granted scopes, and guard routes with RFC 6750 `insufficient_scope` answers.
 //!
 //! ```
