@@ -229,6 +229,8 @@ pub trait ScopeMarker: Send + Sync + 'static {
 ///
 /// scope_marker!(pub UsersRead => ScopeRequirement::all(["users:read"]));
 /// scope_marker!(AccountsAny => ScopeRequirement::any(["accounts:read", "accounts:write"]));
+/// // A guard that keeps the required scopes out of its answers:
+/// scope_marker!(Quiet => tower_bearer::ScopeGuard::new(ScopeRequirement::all(["admin"])).hide_scopes());
 /// ```
 #[macro_export]
 macro_rules! scope_marker {
@@ -240,7 +242,7 @@ macro_rules! scope_marker {
             fn guard() -> &'static $crate::ScopeGuard {
                 static GUARD: ::std::sync::OnceLock<$crate::ScopeGuard> =
                     ::std::sync::OnceLock::new();
-                GUARD.get_or_init(|| $crate::ScopeGuard::new($requirement))
+                GUARD.get_or_init(|| $crate::ScopeGuard::from($requirement))
             }
         }
     };

@@ -19,8 +19,8 @@
 //! * A token with an unknown `kid` triggers at most one refetch per
 //!   [cooldown](RemoteOptions::cooldown), shared by every request waiting for it
 //!   (single-flight). Within the cooldown it is rejected `401 invalid_token` without a fetch.
-//! * The set is refreshed in the background when its time to live runs out:
-//!   `Cache-Control: max-age`, bounded by [`RemoteOptions::min_ttl`] and
+//! * The set is refreshed in the background before its time to live runs out (at 80% of
+//!   it): `Cache-Control: max-age`, bounded by [`RemoteOptions::min_ttl`] and
 //!   [`RemoteOptions::max_ttl`].
 //! * When the endpoint fails, the last good set keeps serving for
 //!   [`RemoteOptions::stale_window`]; retries back off exponentially and each failure is
@@ -424,7 +424,9 @@ pub(crate) enum Source {
 struct State {
     keys: Option<Arc<KeySet>>,
     jwks_uri: Option<String>,
-    fresh_until: Option<Instant>,
+    /// When a background refresh starts: at 80% of the time to live, so rotation is picked
+    /// up while the current set is still fresh.
+    refresh_at: Option<Instant>,
     stale_until: Option<Instant>,
     last_attempt: Option<Instant>,
     next_retry: Option<Instant>,
@@ -527,7 +529,7 @@ impl RemoteKeys {
         if let (Some(keys), Some(stale_until)) = (&s.keys, s.stale_until) {
             if now < stale_until {
                 let refresh_due =
-                    s.fresh_until.is_none_or(|t| now >= t) && s.next_retry.is_none_or(|t| now >= t);
+                    s.refresh_at.is_none_or(|t| now >= t) && s.next_retry.is_none_or(|t| now >= t);
                 let keys = keys.clone();
                 drop(s);
                 if refresh_due {
@@ -638,7 +640,7 @@ impl RemoteKeys {
                     .clamp(self.options.min_ttl, self.options.max_ttl);
                 s.keys = Some(Arc::new(keys));
                 self.version.fetch_add(1, Ordering::AcqRel);
-                s.fresh_until = Some(now + ttl);
+                s.refresh_at = Some(now + ttl.mul_f64(0.8));
                 s.stale_until = Some(now + ttl + self.options.stale_window);
                 s.failures = 0;
                 s.next_retry = None;

@@ -100,6 +100,12 @@ impl ScopeGuard {
     }
 }
 
+impl From<ScopeRequirement> for ScopeGuard {
+    fn from(requirement: ScopeRequirement) -> Self {
+        Self::new(requirement)
+    }
+}
+
 /// A tower layer that lets a request through only if its token grants the required scopes.
 ///
 /// Use it as an axum `route_layer`, or anywhere behind [`BearerLayer`](crate::BearerLayer)
