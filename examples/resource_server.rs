@@ -16,6 +16,7 @@
 //! | `RS_SCOPE_DELIMITER` | delimiter of string scope claims (default: space) |
 //! | `RS_REALM` | `realm` of the challenges (default: none) |
 //! | `RS_TOKEN_CACHE` | entries of the verified-token cache (unset or 0: off) |
+//! | `RS_RESOURCE` | this resource's identifier: serves RFC 9728 metadata at its well-known path and names it in every challenge |
 //!
 //! With neither `RS_JWKS_FILE` nor `RS_JWKS_URL`, keys are discovered from `RS_ISSUER`
 //! (OpenID Connect metadata, then RFC 8414). An unreachable issuer is not a configuration
@@ -40,6 +41,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use tower_bearer::metadata::ResourceMetadata;
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::{BearerLayer, RequireScopeLayer, ScopeClaims, Scopes, TokenClaims, Validator};
 
@@ -47,6 +49,8 @@ struct Config {
     bind: SocketAddr,
     validator: Validator,
     realm: Option<String>,
+    issuer: String,
+    resource: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -60,7 +64,9 @@ fn config() -> Result<Config, String> {
         .map_err(|_| format!("RS_BIND={bind:?} is not an address like 127.0.0.1:3000"))?;
     let issuer = var("RS_ISSUER").ok_or("RS_ISSUER is required (the expected `iss`)")?;
     let audience = var("RS_AUDIENCE").ok_or("RS_AUDIENCE is required (the expected `aud`)")?;
-    let mut builder = Validator::builder().issuer(issuer).audience(audience);
+    let mut builder = Validator::builder()
+        .issuer(issuer.clone())
+        .audience(audience);
 
     if let Some(delimiter) = var("RS_SCOPE_DELIMITER") {
         let mut chars = delimiter.chars();
@@ -99,6 +105,8 @@ fn config() -> Result<Config, String> {
         bind,
         validator,
         realm: var("RS_REALM"),
+        issuer,
+        resource: var("RS_RESOURCE"),
     })
 }
 
@@ -106,37 +114,52 @@ async fn me(claims: TokenClaims, scopes: Scopes) -> Json<Value> {
     Json(json!({ "sub": claims.subject(), "scopes": scopes.iter().collect::<Vec<_>>() }))
 }
 
-fn app(config: &Config) -> Router {
+fn app(config: &Config) -> Result<Router, String> {
+    let users_read = RequireScopeLayer::all(["users:read"]);
+    let users_write = RequireScopeLayer::all(["users:write"]);
+    let profile = RequireScopeLayer::all(["users:read", "users.profile:read"]);
+    let accounts = RequireScopeLayer::any(["accounts:read", "accounts:write"]);
     let mut bearer = BearerLayer::new(config.validator.clone());
     if let Some(realm) = &config.realm {
         bearer = bearer.realm(realm.clone());
     }
+    let metadata = match &config.resource {
+        Some(resource) => {
+            let metadata = ResourceMetadata::builder(resource.clone())
+                .authorization_server(config.issuer.clone())
+                .scopes_from_guards(
+                    [&users_read, &users_write, &profile, &accounts].map(|l| l.guard()),
+                )
+                .build()
+                .map_err(|e| format!("RS_RESOURCE: {e}"))?;
+            bearer = bearer.resource_metadata(&metadata);
+            Some(metadata)
+        }
+        None => None,
+    };
     let ok = |route: &'static str| move || async move { Json(json!({ "route": route })) };
-    Router::new()
+    let router = Router::new()
         .route("/me", get(me))
         .route(
             "/users",
-            get(ok("list users"))
-                .route_layer(RequireScopeLayer::all(["users:read"]))
-                .merge(
-                    axum::routing::post(|| async {
-                        (StatusCode::CREATED, Json(json!({ "route": "create user" })))
-                    })
-                    .route_layer(RequireScopeLayer::all(["users:write"])),
-                ),
+            get(ok("list users")).route_layer(users_read).merge(
+                axum::routing::post(|| async {
+                    (StatusCode::CREATED, Json(json!({ "route": "create user" })))
+                })
+                .route_layer(users_write),
+            ),
         )
         .route(
             "/users/profile",
-            get(ok("user profiles"))
-                .route_layer(RequireScopeLayer::all(["users:read", "users.profile:read"])),
+            get(ok("user profiles")).route_layer(profile),
         )
-        .route(
-            "/accounts",
-            get(ok("accounts"))
-                .route_layer(RequireScopeLayer::any(["accounts:read", "accounts:write"])),
-        )
+        .route("/accounts", get(ok("accounts")).route_layer(accounts))
         .layer(bearer)
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }));
+    Ok(match metadata {
+        Some(m) => router.layer(m.layer()),
+        None => router,
+    })
 }
 
 #[tokio::main]
@@ -163,7 +186,13 @@ async fn main() {
             eprintln!("resource_server: keys not loaded yet ({e}); answering 503 until they are");
         }
     });
-    let app = app(&config);
+    let app = match app(&config) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("resource_server: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();
     if let Err(e) = axum::serve(listener, app).await {

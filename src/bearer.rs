@@ -43,16 +43,21 @@ type SkipFn = Arc<dyn Fn(&http::request::Parts) -> bool + Send + Sync>;
 
 /// How rejections are rendered; shared with guards and extractors through the request's
 /// extensions so every answer of one service looks the same.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Render {
     pub(crate) realm: Option<Arc<str>>,
     pub(crate) format: ErrorFormat,
+    pub(crate) resource_metadata: Option<Arc<str>>,
 }
 
 impl Render {
     pub(crate) fn respond<B: From<Bytes>>(&self, rejection: &Rejection) -> Response<B> {
         rejection
-            .to_response(self.realm.as_deref(), &self.format)
+            .render(
+                self.realm.as_deref(),
+                self.resource_metadata.as_deref(),
+                &self.format,
+            )
             .map(B::from)
     }
 }
@@ -131,7 +136,7 @@ impl BearerLayer {
         let config = Arc::make_mut(&mut self.config);
         config.render = Arc::new(Render {
             realm: Some(Arc::from(realm.into())),
-            format: config.render.format.clone(),
+            ..(*config.render).clone()
         });
         self
     }
@@ -140,8 +145,20 @@ impl BearerLayer {
     pub fn error_format(mut self, format: ErrorFormat) -> Self {
         let config = Arc::make_mut(&mut self.config);
         config.render = Arc::new(Render {
-            realm: config.render.realm.clone(),
             format,
+            ..(*config.render).clone()
+        });
+        self
+    }
+
+    /// Name an RFC 9728 metadata document in every challenge (`resource_metadata="…"`), as
+    /// the MCP authorization spec requires. Serve the document with
+    /// [`ResourceMetadata::layer`](crate::metadata::ResourceMetadata::layer).
+    pub fn resource_metadata(mut self, metadata: &crate::metadata::ResourceMetadata) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        config.render = Arc::new(Render {
+            resource_metadata: Some(Arc::from(metadata.url())),
+            ..(*config.render).clone()
         });
         self
     }

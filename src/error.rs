@@ -294,6 +294,15 @@ impl Rejection {
 
     /// The `WWW-Authenticate` value for this rejection, or `None` for 500 and 503.
     pub fn www_authenticate(&self, realm: Option<&str>) -> Option<HeaderValue> {
+        self.challenge(realm, None)
+    }
+
+    /// The challenge, with RFC 9728's `resource_metadata` parameter when given.
+    pub(crate) fn challenge(
+        &self,
+        realm: Option<&str>,
+        resource_metadata: Option<&str>,
+    ) -> Option<HeaderValue> {
         if !self.code.challenges() {
             return None;
         }
@@ -324,12 +333,26 @@ impl Rejection {
             push_restricted(&mut out, scope);
             out.push('"');
         }
+        if let Some(url) = resource_metadata {
+            param(&mut out, "resource_metadata");
+            push_quoted(&mut out, url);
+            out.push('"');
+        }
         // Every byte pushed above is visible ASCII or a space, so this cannot fail.
         HeaderValue::from_str(&out).ok()
     }
 
     /// Render the response with the given realm and body format.
     pub fn to_response(&self, realm: Option<&str>, format: &ErrorFormat) -> Response<Bytes> {
+        self.render(realm, None, format)
+    }
+
+    pub(crate) fn render(
+        &self,
+        realm: Option<&str>,
+        resource_metadata: Option<&str>,
+        format: &ErrorFormat,
+    ) -> Response<Bytes> {
         let mut response = match &format.0 {
             Format::Json => json_response(self, false),
             Format::ProblemJson => json_response(self, true),
@@ -338,7 +361,7 @@ impl Rejection {
         };
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
-        if let Some(challenge) = self.www_authenticate(realm) {
+        if let Some(challenge) = self.challenge(realm, resource_metadata) {
             headers.insert(WWW_AUTHENTICATE, challenge);
         }
         if let Some(secs) = self.retry_after {

@@ -67,6 +67,7 @@ pub mod error;
 pub mod extract;
 pub mod form;
 pub mod keys;
+pub mod metadata;
 #[cfg(feature = "remote")]
 pub mod remote;
 pub mod require_scope;

@@ -180,6 +180,11 @@ impl RequireScopeLayer {
         ScopeRequirement::try_any(scopes).map(Self::new)
     }
 
+    /// The guard, e.g. to list its scopes in RFC 9728 metadata.
+    pub fn guard(&self) -> &ScopeGuard {
+        &self.guard
+    }
+
     /// Leave `scope="…"` out of the answers.
     pub fn hide_scopes(self) -> Self {
         Self::from_guard((*self.guard).clone().hide_scopes())
