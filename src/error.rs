@@ -405,6 +405,10 @@ fn json_response(rejection: &Rejection, problem: bool) -> Response<Bytes> {
         scope: Option<&'a str>,
     }
     let status = rejection.status();
+    // The body names scopes only for insufficient_scope; a 401 carries them in its challenge.
+    let body_scope = rejection
+        .scope()
+        .filter(|_| rejection.code == ErrorCode::InsufficientScope);
     let body = if problem {
         Body {
             kind: Some("about:blank"),
@@ -413,7 +417,7 @@ fn json_response(rejection: &Rejection, problem: bool) -> Response<Bytes> {
             detail: Some(rejection.description()),
             error: rejection.code.as_str(),
             error_description: None,
-            scope: rejection.scope(),
+            scope: body_scope,
         }
     } else {
         Body {
@@ -423,7 +427,7 @@ fn json_response(rejection: &Rejection, problem: bool) -> Response<Bytes> {
             detail: None,
             error: rejection.code.as_str(),
             error_description: Some(rejection.description()),
-            scope: rejection.scope(),
+            scope: body_scope,
         }
     };
     // Serializing a struct of strings and integers into a Vec cannot fail.
