@@ -53,8 +53,14 @@ struct Shard {
     order: VecDeque<u128>,
 }
 
+/// One shard per cache line pair, so threads working on different shards do not contend
+/// through false sharing.
+#[repr(align(128))]
+#[derive(Default)]
+struct Padded(Mutex<Shard>);
+
 pub(crate) struct TokenCache {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded]>,
     per_shard: usize,
     seed: u64,
 }
@@ -71,7 +77,7 @@ impl TokenCache {
     pub(crate) fn new(max_entries: usize) -> Self {
         let per_shard = max_entries.div_ceil(SHARDS).max(1);
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            shards: (0..SHARDS).map(|_| Padded::default()).collect(),
             per_shard,
             // A per-process seed: nobody can aim tokens at one shard or slot.
             seed: std::collections::hash_map::RandomState::new()
@@ -82,7 +88,7 @@ impl TokenCache {
 
     fn locate(&self, token: &str) -> (u128, &Mutex<Shard>) {
         let hash = xxhash_rust::xxh3::xxh3_128_with_seed(token.as_bytes(), self.seed);
-        let shard = &self.shards[(hash >> 120) as usize % SHARDS];
+        let shard = &self.shards[(hash >> 120) as usize % SHARDS].0;
         (hash, shard)
     }
 
