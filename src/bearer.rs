@@ -170,8 +170,9 @@ impl BearerLayer {
         self
     }
 
-    /// Let requests for which `predicate` returns `true` through untouched (health checks,
-    /// metrics).
+    /// Let requests for which `predicate` returns `true` through without authentication
+    /// (health checks, metrics). They look unauthenticated to what follows: `Option<…>`
+    /// extractors give `None`, guards answer 401.
     ///
     /// ```
     /// # use tower_bearer::BearerLayer;
@@ -260,6 +261,10 @@ where
             let skipped = skip(&parts);
             req = Request::from_parts(parts, body);
             if skipped {
+                // Not authenticated, but the layer did run: `Option<…>` extractors see
+                // `None` and guards answer 401, rather than reporting a missing layer.
+                req.extensions_mut()
+                    .insert(AuthContext(config.render.clone()));
                 return ResponseFuture::inner(self.inner.call(req), false);
             }
         }
