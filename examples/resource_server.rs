@@ -13,6 +13,7 @@
 //! | `RS_JWKS_FILE` | path to a JWKS JSON document (static keys) |
 //! | `RS_JWKS_URL` | a JWKS endpoint, fetched and cached |
 //! | `RS_ALLOW_HTTP` | `1` permits plain-http key sources (loopback tests); otherwise https only |
+//! | `RS_KEY_COOLDOWN` | seconds between refetches caused by unknown `kid`s (default 30) |
 //! | `RS_SCOPE_DELIMITER` | delimiter of string scope claims (default: space) |
 //! | `RS_REALM` | `realm` of the challenges (default: none) |
 //! | `RS_TOKEN_CACHE` | entries of the verified-token cache (unset or 0: off) |
@@ -89,7 +90,14 @@ fn config() -> Result<Config, String> {
         Some("1") => true,
         Some(other) => return Err(format!("RS_ALLOW_HTTP={other:?} must be 0 or 1")),
     };
-    builder = builder.remote_options(RemoteOptions::new().allow_http(allow_http));
+    let mut remote = RemoteOptions::new().allow_http(allow_http);
+    if let Some(secs) = var("RS_KEY_COOLDOWN") {
+        let secs: u64 = secs
+            .parse()
+            .map_err(|_| format!("RS_KEY_COOLDOWN={secs:?} must be a number of seconds"))?;
+        remote = remote.cooldown(std::time::Duration::from_secs(secs));
+    }
+    builder = builder.remote_options(remote);
     match (var("RS_JWKS_FILE"), var("RS_JWKS_URL")) {
         (Some(_), Some(_)) => return Err("set RS_JWKS_FILE or RS_JWKS_URL, not both".into()),
         (Some(path), None) => {

@@ -232,3 +232,121 @@ async fn unreachable_issuer_starts_and_answers_503_then_recovers() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+// ---- interop with a real OpenID provider (panva's oidc-provider, tests/interop) ----
+
+struct Provider {
+    child: Child,
+    issuer: String,
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn interop_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
+}
+
+fn start_provider(port: u16) -> Provider {
+    let mut child = Command::new("node")
+        .arg("provider.mjs")
+        .current_dir(interop_dir())
+        .env("PORT", port.to_string())
+        .env("AUDIENCE", "https://api.test")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node is installed");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("provider up within 30 s");
+    let issuer = line
+        .trim()
+        .strip_prefix("issuer ")
+        .unwrap_or_else(|| panic!("unexpected provider line {line:?}"))
+        .to_owned();
+    Provider { child, issuer }
+}
+
+/// `client_credentials` with a resource indicator: an RFC 9068 JWT access token.
+async fn provider_token(issuer: &str, client: &str, scope: &str) -> String {
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let form = format!(
+        "grant_type=client_credentials&scope={scope}&resource=https%3A%2F%2Fapi.test&client_id={client}&client_secret=interop-secret"
+    );
+    let req = http::Request::post(format!("{issuer}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(http_body_util::Full::new(bytes::Bytes::from(form)))
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(10), http.request(req))
+        .await
+        .unwrap()
+        .unwrap();
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    v["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no access token: {v}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn interop_with_a_real_openid_provider() {
+    if std::env::var("TOWER_BEARER_INTEROP").as_deref() != Ok("1") {
+        eprintln!("skipping interop test: set TOWER_BEARER_INTEROP=1 (needs node and `npm ci --prefix tests/interop`)");
+        return;
+    }
+    assert!(
+        interop_dir().join("node_modules/oidc-provider").exists(),
+        "TOWER_BEARER_INTEROP=1 but tests/interop/node_modules is missing: run `npm ci --prefix tests/interop`"
+    );
+    let provider = start_provider(0);
+    let port: u16 = provider.issuer.rsplit(':').next().unwrap().parse().unwrap();
+    // No JWKS settings: the server discovers the provider's keys from its issuer.
+    let server = start(&[
+        ("RS_ISSUER", provider.issuer.as_str()),
+        ("RS_AUDIENCE", "https://api.test"),
+        ("RS_ALLOW_HTTP", "1"),
+        ("RS_KEY_COOLDOWN", "1"),
+    ]);
+    let clients = ["rs256", "ps256", "es256", "eddsa"];
+    for client in clients {
+        let read = provider_token(&provider.issuer, client, "users:read").await;
+        let (s, _, body) = get(&server.addr, "GET", "/users", Some(&read)).await;
+        assert_eq!(s, 200, "{client}: {body}");
+        let other = provider_token(&provider.issuer, client, "accounts:read").await;
+        let (s, ch, _) = get(&server.addr, "GET", "/users", Some(&other)).await;
+        assert_eq!(s, 403, "{client}");
+        assert!(ch.contains(r#"scope="users:read""#), "{client}: {ch}");
+        assert_eq!(
+            get(&server.addr, "GET", "/accounts", Some(&other)).await.0,
+            200,
+            "{client}"
+        );
+    }
+
+    // Rotation: the provider restarts on the same port with new keys and new kids.
+    drop(provider);
+    let provider = start_provider(port);
+    tokio::time::sleep(Duration::from_millis(1100)).await; // past RS_KEY_COOLDOWN
+    for client in clients {
+        let read = provider_token(&provider.issuer, client, "users:read").await;
+        let (s, _, body) = get(&server.addr, "GET", "/users", Some(&read)).await;
+        assert_eq!(s, 200, "{client} after rotation: {body}");
+    }
+}
