@@ -223,6 +223,66 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm) {
     g.finish();
 }
 
+/// Serves a JWKS from memory: the remote cache without a network.
+struct InMemory(String);
+
+impl tower_bearer::remote::Fetch for InMemory {
+    fn get<'a>(&'a self, _url: &'a str) -> tower_bearer::remote::FetchFuture<'a> {
+        let body = self.0.clone();
+        Box::pin(async move { Ok(tower_bearer::remote::Fetched::new(body)) })
+    }
+}
+
+/// Rejections against a valid RS256 verification, and remote-backed keys against static ones.
+fn rejections_and_remote(c: &mut Criterion) {
+    let issuer = TestIssuer::with_algorithm(Algorithm::RS256);
+    let validator = issuer.validator();
+    let valid = issuer.token().scopes(["users:read"]).sign();
+    let expired = issuer.token().expired().sign();
+    let garbage = "not-a-jwt.at-all.really";
+    let huge = "a".repeat(1024 * 1024);
+    let forged = issuer.token().forged().sign();
+
+    let mut g = c.benchmark_group("reject");
+    g.bench_function("valid_rs256", |b| {
+        b.iter(|| validator.validate(black_box(&valid)).is_ok())
+    });
+    g.bench_function("garbage", |b| {
+        b.iter(|| validator.validate(black_box(garbage)).is_err())
+    });
+    g.bench_function("expired_rs256", |b| {
+        b.iter(|| validator.validate(black_box(&expired)).is_err())
+    });
+    g.bench_function("forged_rs256", |b| {
+        b.iter(|| validator.validate(black_box(&forged)).is_err())
+    });
+    g.bench_function("one_megabyte", |b| {
+        b.iter(|| validator.validate(black_box(&huge)).is_err())
+    });
+    g.finish();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let remote = Validator::builder()
+        .issuer(issuer.issuer_id())
+        .audience(issuer.audience_id())
+        .jwks_url("https://issuer.test/jwks")
+        .fetcher(InMemory(issuer.jwks()))
+        .build()
+        .expect("validator");
+    runtime.block_on(remote.warm_up()).expect("warm");
+    let mut g = c.benchmark_group("keys");
+    g.bench_function("static_rs256", |b| {
+        b.iter(|| validator.validate(black_box(&valid)).is_ok())
+    });
+    g.bench_function("remote_rs256", |b| {
+        b.iter(|| remote.validate(black_box(&valid)).is_ok())
+    });
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
     // Peers and our dev-dependencies may enable both jsonwebtoken backends; the floor's
     // `decode` needs the process-wide provider settled.
@@ -238,6 +298,7 @@ fn benches(c: &mut Criterion) {
     ] {
         bench_alg(c, alg);
     }
+    rejections_and_remote(c);
 }
 
 criterion_group! {

@@ -388,6 +388,14 @@ impl Key {
         self.kid.as_deref()
     }
 
+    /// Whether `signature` is this key's signature over `signing_input` (the JWS
+    /// `header.payload`), with the key's one algorithm. For conformance tests and test
+    /// vectors; applications validate whole tokens with a [`Validator`](crate::Validator).
+    #[doc(hidden)]
+    pub fn verify_signature(&self, signing_input: &[u8], signature: &[u8]) -> bool {
+        self.verify(signing_input, signature)
+    }
+
     /// Verify `signature` over `message` with this key's algorithm, through the crate's
     /// crypto backend (never the process-wide default, so no feature combination panics).
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {

@@ -930,6 +930,18 @@ mod cache_tests {
     }
 
     #[tokio::test]
+    async fn expired_tokens_never_cause_a_fetch() {
+        let issuer = TestIssuer::new();
+        let (v, calls) = validator(&issuer, Ok(jwks(&issuer)));
+        let expired = issuer.token().header("kid", "unknown").expired().sign();
+        assert_eq!(
+            v.validate_async(&expired).await.unwrap_err(),
+            TokenError::Expired
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
     async fn cold_cache_with_endpoint_down_is_unavailable() {
         let issuer = TestIssuer::new();
         let (v, _) = validator(&issuer, Err(500));

@@ -432,6 +432,21 @@ impl Inner {
         if !typ_allowed(inner.typ, header.typ.as_deref()) {
             return Err(TokenError::TypeNotAllowed.into());
         }
+        // Claims before key and signature: every check must pass anyway, and this way the
+        // commonest rejection (an expired token) costs no signature check and no key fetch.
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| TokenError::Malformed("claims are not base64url"))?;
+        let json = String::from_utf8(payload)
+            .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
+        let mut registered = match parse_object::<Registered>(json.as_bytes()) {
+            Some(r) => r,
+            None => return Err(diagnose_claims(&json).into()),
+        };
+        if !registered.rebase(&json) {
+            return Err(TokenError::Malformed("claims could not be indexed").into());
+        }
+        self.check_claims(&registered, &json)?;
         let kid = header.kid.as_deref();
         #[cfg(feature = "remote")]
         let fetched: Arc<KeySet>;
@@ -477,20 +492,6 @@ impl Inner {
             header_b64.len() + 1 + payload_b64.len(),
             sig_b64,
         )?;
-
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload_b64)
-            .map_err(|_| TokenError::Malformed("claims are not base64url"))?;
-        let json = String::from_utf8(payload)
-            .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
-        let mut registered = match parse_object::<Registered>(json.as_bytes()) {
-            Some(r) => r,
-            None => return Err(diagnose_claims(&json).into()),
-        };
-        if !registered.rebase(&json) {
-            return Err(TokenError::Malformed("claims could not be indexed").into());
-        }
-        self.check_claims(&registered, &json)?;
 
         let scopes = inner
             .scope_claims
