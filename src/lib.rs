@@ -131,3 +131,37 @@ fn trace_rejection(rejection: &Rejection, method: &http::Method, uri: &http::Uri
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// Entry points for the fuzz targets in `fuzz/`: the crate's parsers of untrusted input.
+/// Not part of the public API.
+#[doc(hidden)]
+pub mod __fuzz {
+    use http::{HeaderMap, Uri};
+
+    /// Find a bearer token in request headers and URI, as the layer does.
+    pub fn find_token(headers: &HeaderMap, uri: &Uri, allow_query: bool) -> Option<String> {
+        match crate::token::find(headers, uri, None, allow_query, 8192) {
+            Ok(Some((token, _))) => Some(token.as_str().to_owned()),
+            _ => None,
+        }
+    }
+
+    /// Decode granted scopes from a claims JSON document, with the given delimiter.
+    pub fn scopes_from_claims(json: &str, delimiter: char) -> Vec<String> {
+        let Ok(mut registered) = serde_json::from_str::<crate::claims::Registered>(json) else {
+            return Vec::new();
+        };
+        let source = crate::ScopeClaims::standard().delimiter(delimiter);
+        match source.extract(&mut registered, json, None) {
+            Some(scopes) => scopes.iter().map(str::to_owned).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Parse a JWKS document; the number of usable keys and of skipped ones.
+    pub fn parse_jwks(json: &str) -> Option<(usize, usize)> {
+        crate::keys::parse_jwks(json)
+            .ok()
+            .map(|p| (p.keys.len(), p.skipped.len()))
+    }
+}
