@@ -350,3 +350,190 @@ async fn interop_with_a_real_openid_provider() {
         assert_eq!(s, 200, "{client} after rotation: {body}");
     }
 }
+
+// ---- soak: load with faults ----
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    /// Key A published.
+    A,
+    /// A and B published (rotation under way).
+    Both,
+    /// The endpoint answers 500.
+    Down,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_rotation_outage_and_recovery_under_load() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let phase_time = Duration::from_millis(
+        std::env::var("SOAK_PHASE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1500),
+    );
+    let a = TestIssuer::new().kid("key-a");
+    let b = TestIssuer::with_algorithm(tower_bearer::Algorithm::EdDSA).kid("key-b");
+    let both = {
+        let mut doc: serde_json::Value = serde_json::from_str(&a.jwks()).unwrap();
+        let kb: serde_json::Value = serde_json::from_str(&b.jwks()).unwrap();
+        doc["keys"]
+            .as_array_mut()
+            .unwrap()
+            .push(kb["keys"][0].clone());
+        doc.to_string()
+    };
+
+    // The JWKS endpoint: what it serves is switched by the test; it counts fetches.
+    let state: Arc<Mutex<(u16, String)>> = Arc::new(Mutex::new((200, a.jwks())));
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let (st, f) = (state.clone(), fetches.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let jwks_url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    let router = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            f.fetch_add(1, Ordering::SeqCst);
+            let (status, body) = st.lock().unwrap().clone();
+            async move { (http::StatusCode::from_u16(status).unwrap(), body) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let server = start(&[
+        ("RS_ISSUER", a.issuer_id()),
+        ("RS_AUDIENCE", a.audience_id()),
+        ("RS_JWKS_URL", jwks_url.as_str()),
+        ("RS_ALLOW_HTTP", "1"),
+        ("RS_KEY_COOLDOWN", "1"),
+    ]);
+    let pid = server.child.id();
+    let addr = server.addr.clone();
+
+    let good_a = a.token().scopes(["users:read"]).sign();
+    let good_b = b.token().scopes(["users:read"]).sign();
+    let no_scope = a.token().scopes(["other"]).sign();
+    let forged = a.token().scopes(["users:read"]).forged().sign();
+
+    let phases = [Phase::A, Phase::Both, Phase::Down, Phase::Both];
+    let current = Arc::new(Mutex::new(Phase::A));
+    let wrong = Arc::new(Mutex::new(Vec::<String>::new()));
+    let counts = Arc::new(AtomicUsize::new(0));
+    let five_xx = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+
+    // Warm up: first request loads key set A.
+    assert_eq!(get(&addr, "GET", "/users", Some(&good_a)).await.0, 200);
+    let rss_start = rss_kib(pid);
+    let started = Instant::now();
+
+    let mut workers = Vec::new();
+    for w in 0..6usize {
+        let (addr, current, wrong, counts, five_xx, stop) = (
+            addr.clone(),
+            current.clone(),
+            wrong.clone(),
+            counts.clone(),
+            five_xx.clone(),
+            stop.clone(),
+        );
+        let tokens = [
+            good_a.clone(),
+            good_b.clone(),
+            no_scope.clone(),
+            forged.clone(),
+        ];
+        let random_kid = a.token().header("kid", format!("random-{w}")).sign();
+        workers.push(tokio::spawn(async move {
+            let mut i = w;
+            while !stop.load(Ordering::SeqCst) {
+                i += 1;
+                let phase = *current.lock().unwrap();
+                // B is sent only once it is published; random kids probe the cooldown.
+                let (token, allowed): (&str, &[u16]) = match (i % 6, phase) {
+                    (0 | 5, _) => (&tokens[0], &[200]),
+                    (1, Phase::A) => (&tokens[0], &[200]),
+                    (1, _) => (&tokens[1], &[200]),
+                    (2, _) => (&tokens[2], &[403]),
+                    (3, _) => (&tokens[3], &[401]),
+                    (_, _) => (&random_kid, &[401]),
+                };
+                let (status, _, _) = get(&addr, "GET", "/users", Some(token)).await;
+                counts.fetch_add(1, Ordering::SeqCst);
+                if status >= 500 {
+                    five_xx.fetch_add(1, Ordering::SeqCst);
+                }
+                if !allowed.contains(&status) {
+                    wrong
+                        .lock()
+                        .unwrap()
+                        .push(format!("{phase:?} #{}: {status}", i % 6));
+                }
+            }
+        }));
+    }
+
+    for phase in phases {
+        match phase {
+            Phase::A => {}
+            Phase::Both => {
+                *state.lock().unwrap() = (200, both.clone());
+                // Let a refetch (at most one per 1 s cooldown) pick B up before sending B.
+                tokio::time::sleep(Duration::from_millis(1100)).await;
+            }
+            Phase::Down => state.lock().unwrap().0 = 500,
+        }
+        *current.lock().unwrap() = phase;
+        tokio::time::sleep(phase_time).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    for w in workers {
+        tokio::time::timeout(Duration::from_secs(15), w)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let elapsed = started.elapsed();
+    let rss_end = rss_kib(pid);
+
+    let wrong = wrong.lock().unwrap();
+    let total = counts.load(Ordering::SeqCst);
+    let fetched = fetches.load(Ordering::SeqCst);
+    eprintln!(
+        "soak: {total} requests in {elapsed:?}, {} wrong, {} 5xx, {fetched} JWKS fetches, RSS {rss_start} KiB -> {rss_end} KiB",
+        wrong.len(),
+        five_xx.load(Ordering::SeqCst)
+    );
+    assert!(total > 200, "the soak sent too few requests: {total}");
+    assert!(
+        wrong.is_empty(),
+        "wrong answers: {:?}",
+        &wrong[..wrong.len().min(10)]
+    );
+    assert_eq!(five_xx.load(Ordering::SeqCst), 0);
+    // The warm-up fetch, plus at most one per started second of cooldown.
+    let bound = 1 + elapsed.as_secs() as usize + 1;
+    assert!(
+        fetched <= bound,
+        "{fetched} fetches in {elapsed:?} (bound {bound})"
+    );
+    assert!(
+        rss_end < rss_start + 16 * 1024,
+        "memory grew from {rss_start} KiB to {rss_end} KiB"
+    );
+}
