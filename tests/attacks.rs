@@ -25,8 +25,38 @@ struct Target {
     reached: Arc<AtomicUsize>,
 }
 
+/// Every `tracing` event of this test binary, to prove no token ever reaches the logs.
+fn logs() -> &'static Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf: Arc<std::sync::Mutex<Vec<u8>>> = Arc::default();
+        let sink = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || Sink(sink.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buf
+    })
+}
+
+struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Target {
     fn new(validator: Validator) -> Self {
+        logs();
         let reached = Arc::new(AtomicUsize::new(0));
         let r = reached.clone();
         let app = Router::new()
@@ -61,6 +91,14 @@ impl Target {
             0,
             "the handler was reached"
         );
+        let logs = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+        assert!(
+            logs.contains("bearer request rejected"),
+            "the rejection was logged"
+        );
+        for segment in token.split(['.', ' ']).filter(|s| s.len() >= 16) {
+            assert!(!logs.contains(segment), "a token segment reached the logs");
+        }
     }
 
     async fn invalid(&self, token: &str) {
@@ -657,4 +695,65 @@ proptest! {
         let params = parse_challenge(v.to_str().unwrap());
         prop_assert_eq!(params.len(), 3);
     }
+}
+
+#[test]
+fn no_secret_in_debug_or_display() {
+    let secret = b"an HMAC secret that must never be printed!!";
+    let validator = Validator::builder()
+        .issuer(TEST_ISSUER)
+        .audience(TEST_AUDIENCE)
+        .hmac_secret(secret, Algorithm::HS256)
+        .rsa_pem(keys::RSA_PUBLIC, Algorithm::RS256)
+        .build()
+        .unwrap();
+    let pem_body: String = keys::RSA_PUBLIC
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let printed = [
+        format!("{validator:?}"),
+        format!("{:?}", Key::hmac(secret, Algorithm::HS256).unwrap()),
+        format!(
+            "{:?}",
+            Key::rsa_pem(keys::RSA_PUBLIC, Algorithm::RS256).unwrap()
+        ),
+        format!("{:?}", BearerLayer::new(validator.clone())),
+    ];
+    let secret_text = String::from_utf8_lossy(secret).into_owned();
+    for p in &printed {
+        assert!(
+            !p.contains(&secret_text) && !p.contains(&pem_body[..40]),
+            "{p}"
+        );
+        assert!(
+            !p.contains(&b64(secret)) && !p.contains(&STANDARD.encode(secret)),
+            "{p}"
+        );
+    }
+    let issuer = TestIssuer::new();
+    let token = issuer.token().sign();
+    let auth = issuer.validator().validate(&token).unwrap();
+    let sig = token.rsplit('.').next().unwrap();
+    for p in [format!("{:?}", auth), format!("{:?}", auth.claims())] {
+        assert!(!p.contains(sig) && !p.contains(&token), "{p}");
+    }
+    let err = issuer
+        .validator()
+        .validate(&issuer.token().forged().sign())
+        .unwrap_err();
+    let rejection = tower_bearer::Rejection::from(err.clone());
+    for p in [
+        format!("{err}"),
+        format!("{err:?}"),
+        format!("{rejection:?}"),
+    ] {
+        assert!(!p.contains(sig), "{p}");
+    }
+    let config = Key::rsa_pem(
+        "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n",
+        Algorithm::RS256,
+    )
+    .unwrap_err();
+    assert!(!format!("{config} {config:?}").contains("c2VjcmV0"));
 }

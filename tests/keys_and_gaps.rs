@@ -503,3 +503,19 @@ fn rfc7515_a1_hs256_vector() {
         "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
     );
 }
+
+#[test]
+fn rfc8037_a4_ed25519_vector() {
+    let key = Key::jwk(
+        r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#,
+    )
+    .unwrap();
+    let input = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+    let sig = URL_SAFE_NO_PAD
+        .decode("hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg")
+        .unwrap();
+    assert!(key.verify_signature(input.as_bytes(), &sig));
+    let mut bad = sig.clone();
+    bad[0] ^= 0x80;
+    assert!(!key.verify_signature(input.as_bytes(), &bad));
+}

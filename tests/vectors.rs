@@ -223,3 +223,40 @@ fn wycheproof_es384() {
 fn wycheproof_ed25519() {
     primitive("ed25519_test.json", |der| Key::ed_der(der));
 }
+
+/// RFC 7520 §4.2 (Figure 20) is a PS384 signature; Wycheproof publishes its key with
+/// `alg: PS256`, which we refuse to stretch. Configured for PS384, the key verifies it.
+#[test]
+fn rfc7520_figure20_with_the_key_configured_for_ps384() {
+    let Some(doc) = load("json_web_signature_test.json") else {
+        println!("skipping: ../shared/vectors/wycheproof not present");
+        return;
+    };
+    let group = doc["testGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| {
+            g["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["tcId"] == 346)
+        })
+        .expect("the group of RFC 7520 Figure 20");
+    let mut jwk = group["public"].clone();
+    jwk.as_object_mut().unwrap().remove("alg");
+    let key = Key::jwk(&jwk.to_string())
+        .unwrap()
+        .with_algorithm(Algorithm::PS384)
+        .unwrap();
+    let jws = group["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tcId"] == 346)
+        .unwrap()["jws"]
+        .as_str()
+        .unwrap();
+    assert!(our_verdict(&key, jws));
+}
