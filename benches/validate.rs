@@ -53,6 +53,32 @@ fn block_on<F: Future>(f: F) -> F::Output {
     }
 }
 
+/// Time one request through `svc`; building the request is not timed.
+fn bench_service<S, B>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    svc: &mut S,
+    request: impl Fn() -> Request<B>,
+) where
+    S: Service<Request<B>>,
+    S::Error: std::fmt::Debug,
+{
+    g.bench_function(name, |b| {
+        b.iter_batched(
+            &request,
+            |req| {
+                block_on(async {
+                    let svc = ServiceExt::<Request<B>>::ready(&mut *svc)
+                        .await
+                        .expect("ready");
+                    svc.call(req).await.expect("response")
+                })
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
 fn floor_key(alg: Algorithm) -> DecodingKey {
     let ok = |r: Result<DecodingKey, jsonwebtoken::errors::Error>| r.expect("key");
     match alg {
@@ -136,42 +162,20 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm) {
         b.iter(|| cached.validate(black_box(&token)).is_ok())
     });
     // Building the request is not timed: a server gets it from hyper, and the floor builds none.
-    g.bench_function("tower", |b| {
-        b.iter_batched(
-            || {
-                Request::get("/users")
-                    .header("authorization", header.clone())
-                    .body(Full::new(Bytes::new()))
-                    .expect("request")
-            },
-            |req| {
-                block_on(async {
-                    let svc = tower_svc.ready().await.expect("ready");
-                    svc.call(req).await.expect("response")
-                })
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    g.bench_function("axum", |b| {
-        b.iter_batched(
-            || {
-                Request::get("/users")
-                    .header("authorization", header.clone())
-                    .body(axum::body::Body::empty())
-                    .expect("request")
-            },
-            |req| {
-                block_on(async {
-                    let svc = ServiceExt::<Request<axum::body::Body>>::ready(&mut router)
-                        .await
-                        .expect("ready");
-                    svc.call(req).await.expect("response")
-                })
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    let tower_request = || {
+        Request::get("/users")
+            .header("authorization", header.clone())
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    };
+    let axum_request = || {
+        Request::get("/users")
+            .header("authorization", header.clone())
+            .body(axum::body::Body::empty())
+            .expect("request")
+    };
+    bench_service(&mut g, "tower", &mut tower_svc, tower_request);
+    bench_service(&mut g, "axum", &mut router, axum_request);
     // The layer around the whole router rather than through `Router::layer`, which clones
     // and boxes each wrapped route per request.
     let mut outer = tower::Layer::layer(
@@ -181,45 +185,9 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm) {
             get(|| async { "ok" }).route_layer(RequireScopeLayer::all(["users:read"])),
         ),
     );
-    g.bench_function("axum_outer_layer", |b| {
-        b.iter_batched(
-            || {
-                Request::get("/users")
-                    .header("authorization", header.clone())
-                    .body(axum::body::Body::empty())
-                    .expect("request")
-            },
-            |req| {
-                block_on(async {
-                    let svc = ServiceExt::<Request<axum::body::Body>>::ready(&mut outer)
-                        .await
-                        .expect("ready");
-                    svc.call(req).await.expect("response")
-                })
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    bench_service(&mut g, "axum_outer_layer", &mut outer, axum_request);
     let mut bare: Router = Router::new().route("/users", get(|| async { "ok" }));
-    g.bench_function("axum_no_auth", |b| {
-        b.iter_batched(
-            || {
-                Request::get("/users")
-                    .header("authorization", header.clone())
-                    .body(axum::body::Body::empty())
-                    .expect("request")
-            },
-            |req| {
-                block_on(async {
-                    let svc = ServiceExt::<Request<axum::body::Body>>::ready(&mut bare)
-                        .await
-                        .expect("ready");
-                    svc.call(req).await.expect("response")
-                })
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    bench_service(&mut g, "axum_no_auth", &mut bare, axum_request);
     g.finish();
 }
 

@@ -19,6 +19,19 @@ fn binary() -> PathBuf {
     dir.join("examples").join("resource_server")
 }
 
+/// The first line a child prints on stdout, within `limit`.
+fn first_line(child: &mut Child, limit: Duration) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    rx.recv_timeout(limit)
+        .expect("the child printed its first line in time")
+}
+
 struct Server {
     child: Child,
     addr: String,
@@ -41,16 +54,7 @@ fn start(envs: &[(&str, &str)]) -> Server {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("the resource_server example is built");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("listening line within 20 s");
+    let line = first_line(&mut child, Duration::from_secs(20));
     let addr = line
         .trim()
         .strip_prefix("listening on ")
@@ -261,16 +265,7 @@ fn start_provider(port: u16) -> Provider {
         .stderr(Stdio::null())
         .spawn()
         .expect("node is installed");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("provider up within 30 s");
+    let line = first_line(&mut child, Duration::from_secs(30));
     let issuer = line
         .trim()
         .strip_prefix("issuer ")
