@@ -443,3 +443,25 @@ proptest! {
         }
     }
 }
+
+#[require_scope("secret:scope", hide_scopes)]
+async fn quiet_macro() -> &'static str {
+    "x"
+}
+
+#[tokio::test]
+async fn the_macro_can_hide_scopes_too() {
+    let i = TestIssuer::new();
+    let app: Router = Router::new().route("/q", get(quiet_macro)).layer(i.layer());
+    let (status, headers, body) = send(&app, "/q", Some(&i.token().sign())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let challenge = &headers
+        .iter()
+        .find(|(k, _)| k == "www-authenticate")
+        .unwrap()
+        .1;
+    assert!(challenge.contains("insufficient_scope") && !challenge.contains("scope=\""));
+    assert!(!String::from_utf8(body).unwrap().contains("secret:scope"));
+    let ok = i.token().scopes(["secret:scope"]).sign();
+    assert_eq!(send(&app, "/q", Some(&ok)).await.0, StatusCode::OK);
+}

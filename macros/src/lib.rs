@@ -91,17 +91,45 @@ impl Req {
     }
 }
 
-/// The attribute's arguments: a list that is implicitly `all(...)`.
-struct Args(Req);
+/// The attribute's arguments: a list that is implicitly `all(...)`, optionally ending with
+/// the flag `hide_scopes`.
+struct Args {
+    requirement: Req,
+    hide_scopes: bool,
+}
 
 impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let items = parse_list(input, input.span())?;
-        let mut items = items;
-        if items.len() == 1 && !matches!(items[0], Req::Scope(_)) {
-            return Ok(Args(items.remove(0)));
+        let span = input.span();
+        let mut items = Vec::new();
+        let mut hide_scopes = false;
+        while !input.is_empty() {
+            let fork = input.fork();
+            if fork.parse::<syn::Ident>().is_ok_and(|i| i == "hide_scopes") {
+                input.parse::<syn::Ident>()?;
+                hide_scopes = true;
+            } else {
+                items.push(input.parse::<Req>()?);
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
         }
-        Ok(Args(Req::All(items)))
+        if items.is_empty() {
+            return Err(Error::new(
+                span,
+                "empty scope list: name at least one scope, e.g. #[require_scope(\"users:read\")]",
+            ));
+        }
+        let requirement = if items.len() == 1 && !matches!(items[0], Req::Scope(_)) {
+            items.remove(0)
+        } else {
+            Req::All(items)
+        };
+        Ok(Args {
+            requirement,
+            hide_scopes,
+        })
     }
 }
 
@@ -120,6 +148,8 @@ impl Parse for Args {
 /// #[require_scope(all("users:read", "users.profile:read"))]
 /// async fn profile() -> &'static str { "..." }
 /// ```
+///
+/// `#[require_scope("admin", hide_scopes)]` leaves `scope="…"` out of the answers.
 ///
 /// Scope strings are checked at compile time. The handler must be a free `async fn`.
 #[proc_macro_attribute]
@@ -143,7 +173,8 @@ pub fn require_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
         .into();
     }
     let marker = format_ident!("__TowerBearerScope_{}", func.sig.ident);
-    let requirement = args.0.tokens();
+    let requirement = args.requirement.tokens();
+    let hide = args.hide_scopes.then(|| quote! { .hide_scopes() });
     let vis = &func.vis;
     let span = func.sig.ident.span();
     let guard_arg: syn::FnArg = syn::parse_quote_spanned! {span=>
@@ -159,7 +190,7 @@ pub fn require_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
             fn guard() -> &'static ::tower_bearer::ScopeGuard {
                 static GUARD: ::std::sync::OnceLock<::tower_bearer::ScopeGuard> =
                     ::std::sync::OnceLock::new();
-                GUARD.get_or_init(|| ::tower_bearer::ScopeGuard::new(#requirement))
+                GUARD.get_or_init(|| ::tower_bearer::ScopeGuard::new(#requirement) #hide)
             }
         }
     };
