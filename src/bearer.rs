@@ -48,6 +48,7 @@ pub(crate) struct Render {
     pub(crate) realm: Option<Arc<str>>,
     pub(crate) format: ErrorFormat,
     pub(crate) resource_metadata: Option<Arc<str>>,
+    pub(crate) dpop: Option<crate::error::DpopChallenge>,
 }
 
 impl Render {
@@ -56,6 +57,7 @@ impl Render {
             .render(
                 self.realm.as_deref(),
                 self.resource_metadata.as_deref(),
+                self.dpop.as_ref(),
                 &self.format,
             )
             .map(B::from)
@@ -83,6 +85,7 @@ struct Config {
     optional: bool,
     allow_query: bool,
     skip: Option<SkipFn>,
+    dpop: Option<crate::dpop::Dpop>,
 }
 
 /// Validates the bearer token of every request and puts [`TokenClaims`](crate::TokenClaims),
@@ -118,6 +121,7 @@ impl BearerLayer {
                 optional: false,
                 allow_query: false,
                 skip: None,
+                dpop: None,
             }),
         }
     }
@@ -160,6 +164,18 @@ impl BearerLayer {
             resource_metadata: Some(Arc::from(metadata.url())),
             ..(*config.render).clone()
         });
+        self
+    }
+
+    /// Accept DPoP-bound tokens (RFC 9449) under this policy; see [`crate::dpop`]. Challenges
+    /// then name the accepted proof algorithms (`DPoP algs="…"`).
+    pub fn dpop(mut self, dpop: crate::dpop::Dpop) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        config.render = Arc::new(Render {
+            dpop: Some(dpop.challenge()),
+            ..(*config.render).clone()
+        });
+        config.dpop = Some(dpop);
         self
     }
 
@@ -275,30 +291,46 @@ where
             req.extensions().get::<FormToken>(),
             config.allow_query,
             config.validator.max_token_len(),
+            config.dpop.is_some(),
         );
         let result = match found {
-            Ok(Some((token, method))) => match config.validator.step(token.as_str(), true) {
-                Step::Done(Ok(auth)) => {
-                    insert(&mut req, auth, token.with_render(config.render.clone()));
-                    Ok(method == Method::Query)
+            Ok(Some((token, method))) => {
+                let private = method == Method::Query;
+                match dpop_proof(config, &req, &token, method) {
+                    Err(rejection) => Err((rejection, private)),
+                    Ok(proof) => {
+                        let binding = proof.as_ref().map(|p| p.jkt.as_str());
+                        match config.validator.step(token.as_str(), true, binding) {
+                            Step::Done(Ok(auth)) => match record(config, proof.as_ref()) {
+                                Ok(()) => {
+                                    insert(
+                                        &mut req,
+                                        auth,
+                                        token.with_render(config.render.clone()),
+                                    );
+                                    Ok(private)
+                                }
+                                Err(rejection) => Err((rejection, private)),
+                            },
+                            Step::Done(Err(err)) => Err((token_rejection(&token, err), private)),
+                            #[cfg(feature = "remote")]
+                            Step::Wait(remote, generation) => {
+                                // Off the hot path: keys must be fetched first. The ready
+                                // service goes into the future; a fresh clone stays for the
+                                // next call.
+                                let clone = self.inner.clone();
+                                let inner = std::mem::replace(&mut self.inner, clone);
+                                let config = self.config.clone();
+                                let future = async move {
+                                    let _ = remote.refresh(generation).await;
+                                    wait_then_call(config, inner, req, token, proof).await
+                                };
+                                return ResponseFuture::waiting(Box::pin(future), private);
+                            }
+                        }
+                    }
                 }
-                Step::Done(Err(err)) => {
-                    Err((token::rejection_for(&token, err), method == Method::Query))
-                }
-                #[cfg(feature = "remote")]
-                Step::Wait(remote, generation) => {
-                    // Off the hot path: keys must be fetched first. The ready service goes
-                    // into the future; a fresh clone stays for the next call.
-                    let clone = self.inner.clone();
-                    let inner = std::mem::replace(&mut self.inner, clone);
-                    let config = self.config.clone();
-                    let future = async move {
-                        let _ = remote.refresh(generation).await;
-                        wait_then_call(config, inner, req, token).await
-                    };
-                    return ResponseFuture::waiting(Box::pin(future), method == Method::Query);
-                }
-            },
+            }
             Ok(None) if config.optional => {
                 req.extensions_mut()
                     .insert(AuthContext(config.render.clone()));
@@ -318,6 +350,46 @@ where
     }
 }
 
+/// The verified DPoP proof for a `DPoP`-scheme token; `None` for a bearer token where bearer
+/// tokens are accepted.
+fn dpop_proof<B>(
+    config: &Config,
+    req: &Request<B>,
+    token: &crate::BearerToken,
+    method: Method,
+) -> Result<Option<crate::dpop::Proof>, Rejection> {
+    match (&config.dpop, method) {
+        (Some(dpop), Method::Dpop) => {
+            if !token::is_b64token(token.as_str()) {
+                return Err(Rejection::invalid_request("malformed DPoP token").in_dpop_scheme());
+            }
+            dpop.verify(req.headers(), req.method(), req.uri(), token.as_str())
+                .map(Some)
+        }
+        (Some(dpop), _) if dpop.mode() == crate::dpop::DpopMode::Required => {
+            Err(dpop.required_rejection())
+        }
+        _ => Ok(None),
+    }
+}
+
+/// After the token was accepted: remember the proof, refusing a replay.
+fn record(config: &Config, proof: Option<&crate::dpop::Proof>) -> Result<(), Rejection> {
+    match (&config.dpop, proof) {
+        (Some(dpop), Some(proof)) => dpop.record(proof),
+        _ => Ok(()),
+    }
+}
+
+fn token_rejection(token: &crate::BearerToken, err: crate::TokenError) -> Rejection {
+    let rejection = token::rejection_for(token, err);
+    if token.is_dpop() {
+        rejection.in_dpop_scheme()
+    } else {
+        rejection
+    }
+}
+
 fn insert<B>(req: &mut Request<B>, auth: crate::Authenticated, token: crate::BearerToken) {
     let (claims, scopes) = auth.into_parts();
     let ext = req.extensions_mut();
@@ -332,18 +404,23 @@ async fn wait_then_call<S, ReqBody, ResBody>(
     mut inner: S,
     mut req: Request<ReqBody>,
     token: crate::BearerToken,
+    proof: Option<crate::dpop::Proof>,
 ) -> Result<Response<ResBody>, S::Error>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     ResBody: From<Bytes>,
 {
-    let rejection = match config.validator.step(token.as_str(), false) {
-        Step::Done(Ok(auth)) => {
-            insert(&mut req, auth, token.with_render(config.render.clone()));
-            std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
-            return inner.call(req).await;
-        }
-        Step::Done(Err(err)) => token::rejection_for(&token, err),
+    let binding = proof.as_ref().map(|p| p.jkt.as_str());
+    let rejection = match config.validator.step(token.as_str(), false, binding) {
+        Step::Done(Ok(auth)) => match record(&config, proof.as_ref()) {
+            Ok(()) => {
+                insert(&mut req, auth, token.with_render(config.render.clone()));
+                std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
+                return inner.call(req).await;
+            }
+            Err(rejection) => rejection,
+        },
+        Step::Done(Err(err)) => token_rejection(&token, err),
         Step::Wait(remote, _) => Rejection::from(crate::TokenError::Unavailable {
             retry_after: remote.unavailable(),
         }),

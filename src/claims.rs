@@ -123,6 +123,13 @@ impl TokenClaims {
     pub(crate) fn registered(&self) -> &Registered {
         &self.inner.registered
     }
+
+    /// `cnf.jkt`: the RFC 7638 thumbprint of the key this token is bound to (RFC 9449 DPoP),
+    /// if it is DPoP-bound. A request only passes with such a token when it carried a DPoP
+    /// proof signed by that key.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.inner.registered.cnf.as_ref()?.jkt.as_deref()
+    }
 }
 
 impl fmt::Debug for TokenClaims {
@@ -168,7 +175,45 @@ pub(crate) struct Registered {
     #[serde(default)]
     pub(crate) scp: Option<StringOrList>,
     #[serde(default)]
-    pub(crate) cnf: Option<IgnoredAny>,
+    pub(crate) cnf: Option<Cnf>,
+}
+
+/// The `cnf` (confirmation) claim, RFC 7800: the DPoP key thumbprint `jkt` (RFC 9449), and
+/// whether any other confirmation method (an mTLS `x5t#S256`, a `jwk`, …) is present, which
+/// this crate cannot check and therefore never accepts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cnf {
+    pub(crate) jkt: Option<Box<str>>,
+    pub(crate) other: bool,
+}
+
+impl<'de> Deserialize<'de> for Cnf {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Cnf;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a cnf object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Cnf, A::Error> {
+                let mut cnf = Cnf::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "jkt" {
+                        if cnf.jkt.is_some() {
+                            return Err(de::Error::duplicate_field("jkt"));
+                        }
+                        let v: std::borrow::Cow<'de, str> = map.next_value()?;
+                        cnf.jkt = Some(v.into());
+                    } else {
+                        let _: IgnoredAny = map.next_value()?;
+                        cnf.other = true;
+                    }
+                }
+                Ok(cnf)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 impl Registered {

@@ -142,6 +142,12 @@ pub enum TokenError {
     /// The token is bound to a key (`cnf`) and cannot be used as a plain bearer token.
     #[error("token is sender-constrained (cnf) and cannot be used as a bearer token")]
     BoundToken,
+    /// A token presented with a DPoP proof is not bound to a key (no `cnf.jkt`).
+    #[error("token is not DPoP-bound (no cnf.jkt) but was presented with a DPoP proof")]
+    NotDpopBound,
+    /// The DPoP proof was signed by another key than the one the token is bound to.
+    #[error("DPoP proof key does not match the token's cnf.jkt")]
+    DpopKeyMismatch,
     /// A claim check supplied by the application refused the token.
     #[error("{0}")]
     Rejected(Cow<'static, str>),
@@ -169,6 +175,10 @@ pub enum ErrorCode {
     TemporarilyUnavailable,
     /// The service is misconfigured (500), e.g. a guard without the bearer layer.
     ServerError,
+    /// The DPoP proof is missing, malformed or does not fit the request (401, RFC 9449 §7.1).
+    InvalidDpopProof,
+    /// The DPoP proof must carry the server's nonce, sent in `DPoP-Nonce` (401, RFC 9449 §9).
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -181,13 +191,18 @@ impl ErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 
     /// The HTTP status this code is answered with.
     pub const fn status(self) -> StatusCode {
         match self {
-            Self::Unauthorized | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized
+            | Self::InvalidToken
+            | Self::InvalidDpopProof
+            | Self::UseDpopNonce => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::InsufficientScope => StatusCode::FORBIDDEN,
             Self::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -199,7 +214,11 @@ impl ErrorCode {
     const fn in_challenge(self) -> bool {
         matches!(
             self,
-            Self::InvalidRequest | Self::InvalidToken | Self::InsufficientScope
+            Self::InvalidRequest
+                | Self::InvalidToken
+                | Self::InsufficientScope
+                | Self::InvalidDpopProof
+                | Self::UseDpopNonce
         )
     }
 
@@ -211,7 +230,14 @@ impl ErrorCode {
                 | Self::InvalidRequest
                 | Self::InvalidToken
                 | Self::InsufficientScope
+                | Self::InvalidDpopProof
+                | Self::UseDpopNonce
         )
+    }
+
+    /// Codes that only a `DPoP` challenge carries.
+    const fn dpop_only(self) -> bool {
+        matches!(self, Self::InvalidDpopProof | Self::UseDpopNonce)
     }
 }
 
@@ -231,6 +257,19 @@ pub struct Rejection {
     description: Cow<'static, str>,
     scope: Option<Arc<str>>,
     retry_after: Option<u64>,
+    /// The request used the `DPoP` scheme: answer with a `DPoP` challenge.
+    dpop: bool,
+    /// A fresh server nonce for `DPoP-Nonce`.
+    nonce: Option<Arc<str>>,
+}
+
+/// How `DPoP` challenges are written for a layer that accepts DPoP (RFC 9449 §7.1).
+#[derive(Debug, Clone)]
+pub(crate) struct DpopChallenge {
+    /// Space-separated `algs` value.
+    pub(crate) algs: Arc<str>,
+    /// Bearer tokens are not accepted at all: every challenge is `DPoP`.
+    pub(crate) required: bool,
 }
 
 impl Rejection {
@@ -241,7 +280,21 @@ impl Rejection {
             description: description.into(),
             scope: None,
             retry_after: None,
+            dpop: false,
+            nonce: None,
         }
+    }
+
+    /// Answer with a `DPoP` challenge: the request used the DPoP scheme.
+    pub(crate) fn in_dpop_scheme(mut self) -> Self {
+        self.dpop = true;
+        self
+    }
+
+    /// Send `nonce` in a `DPoP-Nonce` header.
+    pub(crate) fn with_nonce(mut self, nonce: String) -> Self {
+        self.nonce = Some(Arc::from(nonce));
+        self
     }
 
     pub(crate) fn missing_credentials() -> Self {
@@ -294,20 +347,48 @@ impl Rejection {
 
     /// The `WWW-Authenticate` value for this rejection, or `None` for 500 and 503.
     pub fn www_authenticate(&self, realm: Option<&str>) -> Option<HeaderValue> {
-        self.challenge(realm, None)
+        self.challenge(realm, None, None)
     }
 
-    /// The challenge, with RFC 9728's `resource_metadata` parameter when given.
+    /// The challenges for this rejection: one `Bearer` or `DPoP` challenge, or both when a
+    /// layer accepts either and the request brought no credentials.
+    pub(crate) fn challenges(
+        &self,
+        realm: Option<&str>,
+        resource_metadata: Option<&str>,
+        dpop: Option<&DpopChallenge>,
+    ) -> (Option<HeaderValue>, Option<HeaderValue>) {
+        let Some(d) = dpop else {
+            return (self.challenge(realm, resource_metadata, None), None);
+        };
+        let algs = Some(&*d.algs);
+        if self.dpop || d.required || self.code.dpop_only() {
+            (self.challenge(realm, resource_metadata, algs), None)
+        } else if self.code == ErrorCode::Unauthorized {
+            let bearer = self.challenge(realm, resource_metadata, None);
+            (bearer, self.challenge(realm, resource_metadata, algs))
+        } else {
+            (self.challenge(realm, resource_metadata, None), None)
+        }
+    }
+
+    /// One challenge, with RFC 9728's `resource_metadata` parameter when given; `dpop_algs`:
+    /// a `DPoP` challenge with these `algs`, else `Bearer`.
     pub(crate) fn challenge(
         &self,
         realm: Option<&str>,
         resource_metadata: Option<&str>,
+        dpop_algs: Option<&str>,
     ) -> Option<HeaderValue> {
         if !self.code.challenges() {
             return None;
         }
         let mut out = String::with_capacity(96);
-        out.push_str("Bearer");
+        out.push_str(if dpop_algs.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        });
         let mut first = true;
         let mut param = |out: &mut String, name: &str| {
             out.push_str(if first { " " } else { ", " });
@@ -333,6 +414,11 @@ impl Rejection {
             push_restricted(&mut out, scope);
             out.push('"');
         }
+        if let Some(algs) = dpop_algs {
+            param(&mut out, "algs");
+            push_restricted(&mut out, algs);
+            out.push('"');
+        }
         if let Some(url) = resource_metadata {
             param(&mut out, "resource_metadata");
             push_quoted(&mut out, url);
@@ -344,13 +430,14 @@ impl Rejection {
 
     /// Render the response with the given realm and body format.
     pub fn to_response(&self, realm: Option<&str>, format: &ErrorFormat) -> Response<Bytes> {
-        self.render(realm, None, format)
+        self.render(realm, None, None, format)
     }
 
     pub(crate) fn render(
         &self,
         realm: Option<&str>,
         resource_metadata: Option<&str>,
+        dpop: Option<&DpopChallenge>,
         format: &ErrorFormat,
     ) -> Response<Bytes> {
         let mut response = match &format.0 {
@@ -361,8 +448,19 @@ impl Rejection {
         };
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
-        if let Some(challenge) = self.challenge(realm, resource_metadata) {
+        let (first, second) = self.challenges(realm, resource_metadata, dpop);
+        if let Some(challenge) = first {
             headers.insert(WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(challenge) = second {
+            headers.append(WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(nonce) = self
+            .nonce
+            .as_deref()
+            .and_then(|n| HeaderValue::from_str(n).ok())
+        {
+            headers.insert(http::HeaderName::from_static("dpop-nonce"), nonce);
         }
         if let Some(secs) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(secs));
@@ -380,7 +478,12 @@ impl From<TokenError> for Rejection {
                 description: Cow::Borrowed("signing keys are not available yet, retry later"),
                 scope: None,
                 retry_after: Some(retry_after),
+                dpop: false,
+                nonce: None,
             },
+            TokenError::DpopKeyMismatch => {
+                Rejection::new(ErrorCode::InvalidDpopProof, err.to_string())
+            }
             TokenError::Rejected(reason) => Rejection::new(ErrorCode::InvalidToken, reason),
             other => Rejection::new(ErrorCode::InvalidToken, other.to_string()),
         }

@@ -62,6 +62,7 @@ compile_error!("tower-bearer needs a crypto backend: enable the `aws-lc-rs` (def
 pub mod bearer;
 pub mod cache;
 pub mod claims;
+pub mod dpop;
 pub mod error;
 #[cfg(feature = "axum")]
 pub mod extract;
@@ -140,7 +141,7 @@ pub mod __fuzz {
 
     /// Find a bearer token in request headers and URI, as the layer does.
     pub fn find_token(headers: &HeaderMap, uri: &Uri, allow_query: bool) -> Option<String> {
-        match crate::token::find(headers, uri, None, allow_query, 8192) {
+        match crate::token::find(headers, uri, None, allow_query, 8192, false) {
             Ok(Some((token, _))) => Some(token.as_str().to_owned()),
             _ => None,
         }

@@ -96,7 +96,13 @@ impl ScopeGuard {
             Some(_) => Rejection::new(ErrorCode::InsufficientScope, "insufficient scope"),
             None => Rejection::missing_credentials(),
         };
-        Err((rejection.with_scope(self.challenge.clone()), render.clone()))
+        let rejection = rejection.with_scope(self.challenge.clone());
+        // Answer in the scheme the client used.
+        let rejection = match extensions.get::<crate::BearerToken>() {
+            Some(token) if token.is_dpop() => rejection.in_dpop_scheme(),
+            _ => rejection,
+        };
+        Err((rejection, render.clone()))
     }
 }
 

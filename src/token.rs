@@ -28,6 +28,8 @@ pub struct BearerToken {
     start: usize,
     /// The layer's rendering settings, for guards and extractors further in.
     render: Option<Arc<Render>>,
+    /// Presented with the `DPoP` scheme.
+    dpop: bool,
 }
 
 impl BearerToken {
@@ -36,6 +38,7 @@ impl BearerToken {
             value,
             start,
             render: None,
+            dpop: false,
         }
     }
 
@@ -44,6 +47,7 @@ impl BearerToken {
             value,
             start: 0,
             render: None,
+            dpop: false,
         })
     }
 
@@ -54,6 +58,12 @@ impl BearerToken {
 
     pub(crate) fn render(&self) -> Option<&Arc<Render>> {
         self.render.as_ref()
+    }
+
+    /// Whether the token came with the `DPoP` scheme and a verified proof (RFC 9449), rather
+    /// than as a plain bearer token.
+    pub fn is_dpop(&self) -> bool {
+        self.dpop
     }
 
     /// The token text.
@@ -83,6 +93,8 @@ impl fmt::Display for BearerToken {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Method {
     Header,
+    /// `Authorization: DPoP …` (only when the layer accepts DPoP).
+    Dpop,
     Query,
     Form,
 }
@@ -114,8 +126,9 @@ pub(crate) fn find(
     form: Option<&FormToken>,
     allow_query: bool,
     max_len: usize,
+    dpop: bool,
 ) -> Result<Option<(BearerToken, Method)>, Rejection> {
-    let mut found = from_header(headers, max_len)?.map(|t| (t, Method::Header));
+    let mut found = from_header(headers, max_len, dpop)?;
     let mut add = |t: BearerToken, m: Method| {
         if found.is_some() {
             return Err(Rejection::invalid_request(
@@ -147,7 +160,11 @@ fn checked(token: &str, max_len: usize) -> Result<BearerToken, Rejection> {
     BearerToken::owned(token).ok_or_else(|| Rejection::invalid_request("malformed bearer token"))
 }
 
-fn from_header(headers: &HeaderMap, max_len: usize) -> Result<Option<BearerToken>, Rejection> {
+fn from_header(
+    headers: &HeaderMap,
+    max_len: usize,
+    dpop: bool,
+) -> Result<Option<(BearerToken, Method)>, Rejection> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -159,28 +176,44 @@ fn from_header(headers: &HeaderMap, max_len: usize) -> Result<Option<BearerToken
     }
     let bytes = value.as_bytes();
     // The scheme, case-insensitively; another scheme is not ours to judge.
-    const SCHEME: &[u8] = b"bearer";
-    if bytes.len() < SCHEME.len() || !bytes[..SCHEME.len()].eq_ignore_ascii_case(SCHEME) {
+    let scheme_is =
+        |name: &[u8]| bytes.len() >= name.len() && bytes[..name.len()].eq_ignore_ascii_case(name);
+    let (scheme, method): (&[u8], _) = if scheme_is(b"bearer") {
+        (b"bearer", Method::Header)
+    } else if dpop && scheme_is(b"dpop") {
+        (b"dpop", Method::Dpop)
+    } else {
         return Ok(None);
-    }
-    let rest = &bytes[SCHEME.len()..];
+    };
+    let empty = || {
+        Rejection::invalid_request(if method == Method::Dpop {
+            "DPoP scheme without a token"
+        } else {
+            "Bearer scheme without a token"
+        })
+    };
+    let rest = &bytes[scheme.len()..];
     if rest.is_empty() {
-        return Err(Rejection::invalid_request("Bearer scheme without a token"));
+        return Err(empty());
     }
     if rest[0] != b' ' {
         // `BearerX …` is another scheme.
         return Ok(None);
     }
-    let start = SCHEME.len() + rest.iter().take_while(|&&b| b == b' ').count();
+    let start = scheme.len() + rest.iter().take_while(|&&b| b == b' ').count();
     let token = &bytes[start..];
     if token.is_empty() {
-        return Err(Rejection::invalid_request("Bearer scheme without a token"));
+        return Err(empty());
     }
     if token.len() > max_len {
         return Err(TokenError::TooLong.into());
     }
     match std::str::from_utf8(token) {
-        Ok(_) => Ok(Some(BearerToken::from_header(value.clone(), start))),
+        Ok(_) => {
+            let mut t = BearerToken::from_header(value.clone(), start);
+            t.dpop = method == Method::Dpop;
+            Ok(Some((t, method)))
+        }
         Err(_) => Err(Rejection::invalid_request("malformed bearer token")),
     }
 }
@@ -264,7 +297,7 @@ mod tests {
     /// What the layer concludes from a header alone (a token that is no b64token is 400 once
     /// validation fails, which it must for such a token).
     fn find_h(h: &HeaderMap) -> Result<Option<String>, ErrorCode> {
-        match find(h, &Uri::from_static("/"), None, false, 100) {
+        match find(h, &Uri::from_static("/"), None, false, 100, false) {
             Ok(Some((t, _))) if !is_b64token(t.as_str()) => {
                 Err(rejection_for(&t, TokenError::Malformed("x")).code())
             }
@@ -322,17 +355,17 @@ mod tests {
     #[test]
     fn query_only_when_enabled_and_never_twice() {
         let uri = Uri::from_static("/x?a=1&access_token=abc%2Bd");
-        assert!(find(&HeaderMap::new(), &uri, None, false, 100)
+        assert!(find(&HeaderMap::new(), &uri, None, false, 100, false)
             .unwrap()
             .is_none());
-        let (t, m) = find(&HeaderMap::new(), &uri, None, true, 100)
+        let (t, m) = find(&HeaderMap::new(), &uri, None, true, 100, false)
             .unwrap()
             .unwrap();
         assert_eq!((t.as_str(), m), ("abc+d", Method::Query));
-        let err = find(&header("Bearer x"), &uri, None, true, 100).unwrap_err();
+        let err = find(&header("Bearer x"), &uri, None, true, 100, false).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidRequest);
         let twice = Uri::from_static("/x?access_token=a&access_token=b");
-        let err = find(&HeaderMap::new(), &twice, None, true, 100).unwrap_err();
+        let err = find(&HeaderMap::new(), &twice, None, true, 100, false).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidRequest);
     }
 

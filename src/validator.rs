@@ -25,7 +25,8 @@
 //!    numeric; `nbf` and `iat` numeric when present; all three checked against the clock
 //!    with the leeway; `iss` a string equal to a configured issuer; `aud` a string or array
 //!    of strings containing a configured audience; no `cnf` (sender-constrained tokens are not
-//!    bearer tokens); required claims present.
+//!    bearer tokens) unless it is a DPoP `cnf.jkt` matched by a verified proof
+//!    ([`crate::dpop`]); required claims present.
 //! 7. Your own checks, in the order they were added.
 
 use std::borrow::Cow;
@@ -265,7 +266,7 @@ impl Validator {
     /// # Errors
     /// Why the token is not accepted; see [`TokenError`].
     pub fn validate(&self, token: &str) -> Result<Authenticated, TokenError> {
-        match self.step(token, false) {
+        match self.step(token, false, None) {
             Step::Done(result) => result,
             #[cfg(feature = "remote")]
             Step::Wait(remote, _) => Err(TokenError::Unavailable {
@@ -280,12 +281,12 @@ impl Validator {
     /// # Errors
     /// Why the token is not accepted; see [`TokenError`].
     pub async fn validate_async(&self, token: &str) -> Result<Authenticated, TokenError> {
-        match self.step(token, true) {
+        match self.step(token, true, None) {
             Step::Done(result) => result,
             #[cfg(feature = "remote")]
             Step::Wait(remote, generation) => {
                 let _ = remote.refresh(generation).await;
-                match self.step(token, false) {
+                match self.step(token, false, None) {
                     Step::Done(result) => result,
                     Step::Wait(remote, _) => Err(TokenError::Unavailable {
                         retry_after: remote.unavailable(),
@@ -296,16 +297,19 @@ impl Validator {
     }
 
     /// One attempt; `may_wait`: whether a fetch may be asked for.
-    pub(crate) fn step(&self, token: &str, may_wait: bool) -> Step {
+    ///
+    /// `binding`: the RFC 7638 thumbprint of the key whose DPoP proof came with the token
+    /// (already verified), or `None` for a plain bearer token.
+    pub(crate) fn step(&self, token: &str, may_wait: bool, binding: Option<&str>) -> Step {
         match &*self.inner {
-            Kind::One(inner) => inner.step(token, may_wait),
+            Kind::One(inner) => inner.step(token, may_wait, binding),
             Kind::Many { by_issuer, max_len } => {
                 if token.len() > *max_len {
                     return Step::Done(Err(TokenError::TooLong));
                 }
                 match peek_issuer(token) {
                     Ok(iss) => match by_issuer.get(iss.as_str()) {
-                        Some(v) => v.step(token, may_wait),
+                        Some(v) => v.step(token, may_wait, binding),
                         None => Step::Done(Err(TokenError::IssuerMismatch)),
                     },
                     Err(e) => Step::Done(Err(e)),
@@ -350,8 +354,8 @@ impl From<TokenError> for Halt {
 }
 
 impl Inner {
-    fn step(&self, token: &str, may_wait: bool) -> Step {
-        match self.run(token, may_wait) {
+    fn step(&self, token: &str, may_wait: bool, binding: Option<&str>) -> Step {
+        match self.run(token, may_wait, binding) {
             Ok(auth) => Step::Done(Ok(auth)),
             Err(Halt::Fail(e)) => Step::Done(Err(e)),
             #[cfg(feature = "remote")]
@@ -369,8 +373,13 @@ impl Inner {
     }
 
     /// A cache hit still checks the clock and runs the application's checks.
-    fn recheck_cached(&self, auth: Authenticated) -> Result<Authenticated, Halt> {
+    fn recheck_cached(
+        &self,
+        auth: Authenticated,
+        binding: Option<&str>,
+    ) -> Result<Authenticated, Halt> {
         let c = auth.claims().registered();
+        check_binding(c.cnf.as_ref(), binding)?;
         let now = now();
         if c.exp.is_some_and(|exp| now - self.leeway >= exp) {
             return Err(TokenError::Expired.into());
@@ -384,7 +393,12 @@ impl Inner {
         Ok(auth)
     }
 
-    fn run(&self, token: &str, may_wait: bool) -> Result<Authenticated, Halt> {
+    fn run(
+        &self,
+        token: &str,
+        may_wait: bool,
+        binding: Option<&str>,
+    ) -> Result<Authenticated, Halt> {
         let inner = self;
         if token.len() > inner.max_len {
             return Err(TokenError::TooLong.into());
@@ -393,7 +407,7 @@ impl Inner {
             Some(cache) => {
                 let version = self.keys_version();
                 if let Some(auth) = cache.get(token, version) {
-                    return self.recheck_cached(auth);
+                    return self.recheck_cached(auth, binding);
                 }
                 version
             }
@@ -447,6 +461,7 @@ impl Inner {
             return Err(TokenError::Malformed("claims could not be indexed").into());
         }
         self.check_claims(&registered, &json)?;
+        check_binding(registered.cnf.as_ref(), binding)?;
         let kid = header.kid.as_deref();
         #[cfg(feature = "remote")]
         let fetched: Arc<KeySet>;
@@ -552,13 +567,34 @@ impl Inner {
                 return Err(TokenError::AudienceMismatch);
             }
         }
-        if c.cnf.is_some() {
-            return Err(TokenError::BoundToken);
-        }
         if !inner.required.is_empty() {
             check_required(&inner.required, c, json)?;
         }
         Ok(())
+    }
+}
+
+/// RFC 9449 §7.1 and RFC 7800: a token bound to a key passes only with a proof by that key;
+/// a proof only comes with a bound token; confirmation methods other than `jkt` (mTLS) are
+/// never satisfied here.
+fn check_binding(
+    cnf: Option<&crate::claims::Cnf>,
+    binding: Option<&str>,
+) -> Result<(), TokenError> {
+    match (cnf, binding) {
+        (None, None) => Ok(()),
+        (Some(c), _) if c.other || c.jkt.is_none() => Err(TokenError::BoundToken),
+        (Some(_), None) => Err(TokenError::BoundToken),
+        (None, Some(_)) => Err(TokenError::NotDpopBound),
+        (Some(c), Some(proof)) => {
+            let jkt = c.jkt.as_deref().unwrap_or_default();
+            // Thumbprints are public; a plain comparison leaks nothing.
+            if jkt == proof {
+                Ok(())
+            } else {
+                Err(TokenError::DpopKeyMismatch)
+            }
+        }
     }
 }
 

@@ -62,6 +62,10 @@ pub mod keys {
     pub(crate) const FORGER_P256: &str = include_str!("keys/forger_p256_private.pem");
     pub(crate) const FORGER_P384: &str = include_str!("keys/forger_p384_private.pem");
     pub(crate) const FORGER_ED25519: &str = include_str!("keys/forger_ed25519_private.pem");
+    pub(crate) const FORGER_RSA_PUBLIC: &str = include_str!("keys/forger_rsa_public.pem");
+    pub(crate) const FORGER_P256_PUBLIC: &str = include_str!("keys/forger_p256_public.pem");
+    pub(crate) const FORGER_P384_PUBLIC: &str = include_str!("keys/forger_p384_public.pem");
+    pub(crate) const FORGER_ED25519_PUBLIC: &str = include_str!("keys/forger_ed25519_public.pem");
 }
 
 /// An authorization server in a box: signs tokens with an embedded key, and builds validators
@@ -197,27 +201,7 @@ impl TestIssuer {
     /// endpoint or write to a file. HMAC issuers publish nothing (an empty set): a JWKS
     /// never carries shared secrets.
     pub fn jwks(&self) -> String {
-        use jsonwebtoken::DecodingKeyKind;
-        let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
-        let kid = &self.kid;
-        let alg = self.alg.as_str();
-        let key = match (self.public.decoding.kind(), self.alg) {
-            (_, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) => None,
-            (DecodingKeyKind::RsaModulusExponent { n, e }, _) => Some(json!({
-                "kty": "RSA", "use": "sig", "alg": alg, "kid": kid, "n": b64(n), "e": b64(e)
-            })),
-            (DecodingKeyKind::SecretOrDer(point), Algorithm::ES256 | Algorithm::ES384) => {
-                let half = (point.len() - 1) / 2;
-                let crv = if half == 32 { "P-256" } else { "P-384" };
-                Some(json!({
-                    "kty": "EC", "use": "sig", "alg": alg, "kid": kid, "crv": crv,
-                    "x": b64(&point[1..1 + half]), "y": b64(&point[1 + half..])
-                }))
-            }
-            (DecodingKeyKind::SecretOrDer(raw), _) => Some(json!({
-                "kty": "OKP", "use": "sig", "alg": alg, "kid": kid, "crv": "Ed25519", "x": b64(raw)
-            })),
-        };
+        let key = public_jwk(&self.public, self.alg, Some(&self.kid));
         json!({ "keys": key.into_iter().collect::<Vec<_>>() }).to_string()
     }
 
@@ -264,6 +248,223 @@ impl TestIssuer {
             claims,
             forged: false,
         }
+    }
+}
+
+/// The public JWK of an asymmetric key (`None` for HMAC).
+fn public_jwk(public: &Key, alg: Algorithm, kid: Option<&str>) -> Option<Value> {
+    use jsonwebtoken::DecodingKeyKind;
+    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    let alg_name = alg.as_str();
+    let mut key = match (public.decoding.kind(), alg) {
+        (_, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) => return None,
+        (DecodingKeyKind::RsaModulusExponent { n, e }, _) => json!({
+            "kty": "RSA", "use": "sig", "alg": alg_name, "n": b64(n), "e": b64(e)
+        }),
+        (DecodingKeyKind::SecretOrDer(point), Algorithm::ES256 | Algorithm::ES384) => {
+            let half = (point.len() - 1) / 2;
+            let crv = if half == 32 { "P-256" } else { "P-384" };
+            json!({
+                "kty": "EC", "use": "sig", "alg": alg_name, "crv": crv,
+                "x": b64(&point[1..1 + half]), "y": b64(&point[1 + half..])
+            })
+        }
+        (DecodingKeyKind::SecretOrDer(raw), _) => json!({
+            "kty": "OKP", "use": "sig", "alg": alg_name, "crv": "Ed25519", "x": b64(raw)
+        }),
+    };
+    if let (Some(kid), Some(map)) = (kid, key.as_object_mut()) {
+        map.insert("kid".into(), json!(kid));
+    }
+    Some(key)
+}
+
+/// A DPoP client (RFC 9449): a key pair that signs proofs, and the thumbprint to bind tokens
+/// to with [`TokenBuilder::dpop_bound`]. Its keys are embedded development keys that no
+/// [`TestIssuer`] signs tokens with.
+///
+/// ```
+/// use tower_bearer::testing::{DpopClient, TestIssuer};
+/// use tower_bearer::Algorithm;
+///
+/// let issuer = TestIssuer::new();
+/// let client = DpopClient::new(Algorithm::ES256);
+/// let token = issuer.token().dpop_bound(&client).sign();
+/// let proof = client.proof("GET", "https://api.test/users", &token);
+/// # let _ = proof;
+/// ```
+pub struct DpopClient {
+    alg: Algorithm,
+    signing: EncodingKey,
+    jwk: Map<String, Value>,
+}
+
+impl fmt::Debug for DpopClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DpopClient")
+            .field("alg", &self.alg)
+            .field("jkt", &self.jkt())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DpopClient {
+    /// A client signing proofs with `alg` (ES256, ES384, EdDSA, RS*/PS*).
+    ///
+    /// # Panics
+    /// For HMAC algorithms: DPoP proofs are asymmetric.
+    pub fn new(alg: Algorithm) -> Self {
+        use Algorithm as A;
+        let (signing, public) = match alg {
+            A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512 => (
+                EncodingKey::from_rsa_pem(keys::FORGER_RSA.as_bytes()),
+                Key::rsa_pem(keys::FORGER_RSA_PUBLIC, alg),
+            ),
+            A::ES256 => (
+                EncodingKey::from_ec_pem(keys::FORGER_P256.as_bytes()),
+                Key::ec_pem(keys::FORGER_P256_PUBLIC),
+            ),
+            A::ES384 => (
+                EncodingKey::from_ec_pem(keys::FORGER_P384.as_bytes()),
+                Key::ec_pem(keys::FORGER_P384_PUBLIC),
+            ),
+            A::EdDSA => (
+                EncodingKey::from_ed_pem(keys::FORGER_ED25519.as_bytes()),
+                Key::ed_pem(keys::FORGER_ED25519_PUBLIC),
+            ),
+            A::HS256 | A::HS384 | A::HS512 => panic!("DPoP proofs cannot use {alg}"),
+        };
+        let public = match public {
+            Ok(k) => k,
+            Err(e) => panic!("embedded test key failed to load: {e}"),
+        };
+        let jwk = match public_jwk(&public, alg, None) {
+            Some(Value::Object(mut map)) => {
+                map.remove("use");
+                map.remove("alg");
+                map
+            }
+            _ => unreachable!("asymmetric keys have a JWK"),
+        };
+        Self {
+            alg,
+            signing: embedded(signing),
+            jwk,
+        }
+    }
+
+    /// The public key as a JWK (what goes into a proof's `jwk` header).
+    pub fn jwk(&self) -> &Map<String, Value> {
+        &self.jwk
+    }
+
+    /// The RFC 7638 thumbprint of the public key (a bound token's `cnf.jkt`).
+    pub fn jkt(&self) -> String {
+        match crate::dpop::thumbprint(&self.jwk) {
+            Some(t) => t,
+            None => unreachable!("embedded keys have thumbprints"),
+        }
+    }
+
+    /// A fresh proof for `method` `url` presenting `access_token` (new `jti`, `iat` now).
+    pub fn proof(&self, method: &str, url: &str, access_token: &str) -> String {
+        self.proof_builder(method, url)
+            .access_token(access_token)
+            .sign()
+    }
+
+    /// Start a proof to adjust before signing.
+    pub fn proof_builder(&self, method: &str, url: &str) -> ProofBuilder<'_> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut header = Map::new();
+        header.insert("typ".into(), json!("dpop+jwt"));
+        header.insert("alg".into(), json!(self.alg.as_str()));
+        header.insert("jwk".into(), Value::Object(self.jwk.clone()));
+        let mut claims = Map::new();
+        claims.insert("jti".into(), json!(format!("proof-{}-{n}", unix_now())));
+        claims.insert("htm".into(), json!(method));
+        claims.insert("htu".into(), json!(url));
+        claims.insert("iat".into(), json!(unix_now()));
+        ProofBuilder {
+            client: self,
+            header,
+            claims,
+        }
+    }
+}
+
+/// A DPoP proof being put together; finish with [`ProofBuilder::sign`].
+#[derive(Debug)]
+pub struct ProofBuilder<'a> {
+    client: &'a DpopClient,
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+}
+
+impl ProofBuilder<'_> {
+    /// `ath`: the hash of the access token this proof presents.
+    #[must_use]
+    pub fn access_token(self, token: &str) -> Self {
+        use sha2::Digest as _;
+        let ath = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(token.as_bytes()));
+        self.claim("ath", ath)
+    }
+
+    /// Set or replace a claim.
+    #[must_use]
+    pub fn claim(mut self, name: &str, value: impl serde::Serialize) -> Self {
+        self.claims.insert(
+            name.into(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
+        self
+    }
+
+    /// Remove a claim.
+    #[must_use]
+    pub fn without_claim(mut self, name: &str) -> Self {
+        self.claims.remove(name);
+        self
+    }
+
+    /// Set or replace a header member.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: impl serde::Serialize) -> Self {
+        self.header.insert(
+            name.into(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
+        self
+    }
+
+    /// `iat` this many seconds from now (negative: in the past).
+    #[must_use]
+    pub fn issued_in(self, seconds: i64) -> Self {
+        self.claim("iat", unix_now() + seconds)
+    }
+
+    /// Sign with the client's key.
+    pub fn sign(self) -> String {
+        let header = URL_SAFE_NO_PAD.encode(Value::Object(self.header).to_string());
+        let claims = URL_SAFE_NO_PAD.encode(Value::Object(self.claims).to_string());
+        let message = format!("{header}.{claims}");
+        let signature = sign_with(&self.client.signing, self.client.alg, message.as_bytes());
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// Sign with an HMAC secret instead (an attack: proofs must be asymmetric).
+    pub fn sign_hmac(mut self, secret: &[u8]) -> String {
+        self.header.insert("alg".into(), json!("HS256"));
+        let header = URL_SAFE_NO_PAD.encode(Value::Object(self.header).to_string());
+        let claims = URL_SAFE_NO_PAD.encode(Value::Object(self.claims).to_string());
+        let message = format!("{header}.{claims}");
+        let signature = sign_with(
+            &EncodingKey::from_secret(secret),
+            Algorithm::HS256,
+            message.as_bytes(),
+        );
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 }
 
@@ -363,6 +564,13 @@ impl TokenBuilder<'_> {
     #[must_use]
     pub fn not_before(self, seconds: i64) -> Self {
         self.claim("nbf", unix_now() + seconds)
+    }
+
+    /// Bind the token to `client`'s key (`cnf.jkt`, RFC 9449 §6): it is then only accepted
+    /// with the `DPoP` scheme and a proof signed by that key.
+    #[must_use]
+    pub fn dpop_bound(self, client: &DpopClient) -> Self {
+        self.claim("cnf", json!({ "jkt": client.jkt() }))
     }
 
     /// Signed by a key the validator does not trust (same algorithm, same `kid`).
