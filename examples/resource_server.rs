@@ -17,6 +17,8 @@
 //! | `RS_SCOPE_DELIMITER` | delimiter of string scope claims (default: space) |
 //! | `RS_REALM` | `realm` of the challenges (default: none) |
 //! | `RS_TOKEN_CACHE` | entries of the verified-token cache (unset or 0: off) |
+//! | `RS_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
+//! | `RS_PUBLIC_URL` | the base URL clients use (DPoP proofs sign it); default `http://` + the `Host` header |
 //! | `RS_RESOURCE` | this resource's identifier: serves RFC 9728 metadata at its well-known path and names it in every challenge |
 //!
 //! With neither `RS_JWKS_FILE` nor `RS_JWKS_URL`, keys are discovered from `RS_ISSUER`
@@ -42,6 +44,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use tower_bearer::dpop::Dpop;
 use tower_bearer::metadata::ResourceMetadata;
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::{BearerLayer, RequireScopeLayer, ScopeClaims, Scopes, TokenClaims, Validator};
@@ -52,6 +55,7 @@ struct Config {
     realm: Option<String>,
     issuer: String,
     resource: Option<String>,
+    dpop: Option<Dpop>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -109,12 +113,33 @@ fn config() -> Result<Config, String> {
         (None, None) => builder = builder.discover(),
     }
     let validator = builder.build().map_err(|e| e.to_string())?;
+    let dpop = match var("RS_DPOP").as_deref() {
+        None | Some("off") => None,
+        Some(mode @ ("allowed" | "required")) => {
+            let mut dpop = if mode == "allowed" {
+                Dpop::allowed()
+            } else {
+                Dpop::required()
+            };
+            dpop = match var("RS_PUBLIC_URL") {
+                Some(url) => dpop.public_base_url(url),
+                None => dpop.plain_http(),
+            };
+            Some(dpop.build().map_err(|e| format!("RS_DPOP: {e}"))?)
+        }
+        Some(other) => {
+            return Err(format!(
+                "RS_DPOP={other:?} must be off, allowed or required"
+            ))
+        }
+    };
     Ok(Config {
         bind,
         validator,
         realm: var("RS_REALM"),
         issuer,
         resource: var("RS_RESOURCE"),
+        dpop,
     })
 }
 
@@ -131,10 +156,17 @@ fn app(config: &Config) -> Result<Router, String> {
     if let Some(realm) = &config.realm {
         bearer = bearer.realm(realm.clone());
     }
+    if let Some(dpop) = &config.dpop {
+        bearer = bearer.dpop(dpop.clone());
+    }
     let metadata = match &config.resource {
         Some(resource) => {
-            let metadata = ResourceMetadata::builder(resource.clone())
-                .authorization_server(config.issuer.clone())
+            let mut metadata = ResourceMetadata::builder(resource.clone())
+                .authorization_server(config.issuer.clone());
+            if let Some(dpop) = &config.dpop {
+                metadata = metadata.dpop(dpop);
+            }
+            let metadata = metadata
                 .scopes_from_guards(
                     [&users_read, &users_write, &profile, &accounts].map(|l| l.guard()),
                 )

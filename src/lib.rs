@@ -159,6 +159,26 @@ pub mod __fuzz {
         }
     }
 
+    /// Check a DPoP proof header value for a `GET https://api.test{path}` request presenting
+    /// `token`, as the layer does (everything but replay); the proof key's thumbprint.
+    pub fn dpop_proof(proof: &[u8], path: &str, token: &str) -> Option<String> {
+        use std::sync::OnceLock;
+        static DPOP: OnceLock<Option<crate::dpop::Dpop>> = OnceLock::new();
+        let dpop = DPOP
+            .get_or_init(|| crate::dpop::Dpop::allowed().build().ok())
+            .as_ref()?;
+        let mut headers = HeaderMap::new();
+        headers.insert("dpop", http::HeaderValue::from_bytes(proof).ok()?);
+        headers.insert(
+            http::header::HOST,
+            http::HeaderValue::from_static("api.test"),
+        );
+        let uri: Uri = path.parse().ok()?;
+        dpop.verify(&headers, &http::Method::GET, &uri, token)
+            .ok()
+            .map(|p| p.jkt)
+    }
+
     /// Parse a JWKS document; the number of usable keys and of skipped ones.
     pub fn parse_jwks(json: &str) -> Option<(usize, usize)> {
         crate::keys::parse_jwks(json)

@@ -311,6 +311,14 @@ impl ResourceMetadataBuilder {
         self
     }
 
+    /// `dpop_signing_alg_values_supported` and `dpop_bound_access_tokens_required` from the
+    /// layer's DPoP policy, so the document says what the layer does.
+    pub fn dpop(self, dpop: &crate::dpop::Dpop) -> Self {
+        let required = dpop.mode() == crate::dpop::DpopMode::Required;
+        self.dpop_signing_algs(dpop.algorithms().iter().map(|a| a.as_str()))
+            .dpop_bound_access_tokens_required(required)
+    }
+
     /// Finish the document.
     ///
     /// # Errors

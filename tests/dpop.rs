@@ -201,10 +201,16 @@ async fn proof_must_fit_the_request() {
             "other port",
             client.proof("GET", "https://api.test:8443/users", &token),
         ),
-        (
-            "proof for another token",
-            client.proof("GET", URL, &bound_token(&issuer, &client)),
-        ),
+        ("proof for another token", {
+            let other = issuer
+                .token()
+                .scopes(["users:read"])
+                .subject("someone-else")
+                .dpop_bound(&client)
+                .sign();
+            assert_ne!(other, token);
+            client.proof("GET", URL, &other)
+        }),
         (
             "stale iat",
             client

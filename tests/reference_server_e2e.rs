@@ -64,13 +64,24 @@ fn start(envs: &[(&str, &str)]) -> Server {
 }
 
 async fn get(addr: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String, String) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    request(addr, method, path, &headers).await
+}
+
+async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String, String) {
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<http_body_util::Empty<bytes::Bytes>>();
     let mut req = http::Request::builder()
         .method(method)
         .uri(format!("{addr}{path}"));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
     }
     let resp = tokio::time::timeout(
         Duration::from_secs(10),
@@ -531,4 +542,66 @@ async fn soak_rotation_outage_and_recovery_under_load() {
         rss_end < rss_start + 16 * 1024,
         "memory grew from {rss_start} KiB to {rss_end} KiB"
     );
+}
+
+#[tokio::test]
+async fn dpop_required_over_http() {
+    use tower_bearer::testing::DpopClient;
+    use tower_bearer::Algorithm;
+    let issuer = TestIssuer::new();
+    let dir = std::env::temp_dir().join(format!("tb-dpop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jwks = dir.join("jwks.json");
+    std::fs::write(&jwks, issuer.jwks()).unwrap();
+    let server = start(&[
+        ("RS_ISSUER", issuer.issuer_id()),
+        ("RS_AUDIENCE", issuer.audience_id()),
+        ("RS_JWKS_FILE", jwks.to_str().unwrap()),
+        ("RS_DPOP", "required"),
+        ("RS_RESOURCE", "https://api.test"),
+    ]);
+    let addr = &server.addr;
+    let client = DpopClient::new(Algorithm::ES256);
+    let token = issuer
+        .token()
+        .scopes(["users:read"])
+        .dpop_bound(&client)
+        .sign();
+    let url = format!("{addr}/users");
+    let auth = format!("DPoP {token}");
+    let proof = client.proof("GET", &url, &token);
+    let ok = request(
+        addr,
+        "GET",
+        "/users",
+        &[("authorization", &auth), ("dpop", &proof)],
+    )
+    .await;
+    assert_eq!(ok.0, 200, "{ok:?}");
+    // The same proof again: a replay.
+    let replay = request(
+        addr,
+        "GET",
+        "/users",
+        &[("authorization", &auth), ("dpop", &proof)],
+    )
+    .await;
+    assert_eq!(replay.0, 401);
+    assert!(
+        replay.1.starts_with("DPoP error=\"invalid_dpop_proof\""),
+        "{replay:?}"
+    );
+    // As a bearer token: refused, with a DPoP challenge.
+    let bearer = get(addr, "GET", "/users", Some(&token)).await;
+    assert_eq!(bearer.0, 401);
+    assert!(bearer.1.starts_with("DPoP "), "{bearer:?}");
+    // The metadata document says DPoP is required.
+    let meta = get(addr, "GET", "/.well-known/oauth-protected-resource", None).await;
+    let doc: serde_json::Value = serde_json::from_str(&meta.2).unwrap();
+    assert_eq!(doc["dpop_bound_access_tokens_required"], true);
+    assert!(doc["dpop_signing_alg_values_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&"ES256".into()));
+    let _ = std::fs::remove_dir_all(&dir);
 }
