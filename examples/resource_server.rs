@@ -17,6 +17,8 @@
 //! | `RS_SCOPE_DELIMITER` | delimiter of string scope claims (default: space) |
 //! | `RS_REALM` | `realm` of the challenges (default: none) |
 //! | `RS_TOKEN_CACHE` | entries of the verified-token cache (unset or 0: off) |
+//! | `RS_INTROSPECTION_URL` | an RFC 7662 endpoint: opaque tokens are introspected there (JWTs still verified locally) |
+//! | `RS_CLIENT_ID`, `RS_CLIENT_SECRET` | this server's credentials at the introspection endpoint (`client_secret_basic`) |
 //! | `RS_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
 //! | `RS_PUBLIC_URL` | the base URL clients use (DPoP proofs sign it); default `http://` + the `Host` header |
 //! | `RS_RESOURCE` | this resource's identifier: serves RFC 9728 metadata at its well-known path and names it in every challenge |
@@ -45,6 +47,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use tower_bearer::dpop::Dpop;
+use tower_bearer::introspect::Introspection;
 use tower_bearer::metadata::ResourceMetadata;
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::{BearerLayer, RequireScopeLayer, ScopeClaims, Scopes, TokenClaims, Validator};
@@ -111,6 +114,17 @@ fn config() -> Result<Config, String> {
         }
         (None, Some(url)) => builder = builder.jwks_url(url),
         (None, None) => builder = builder.discover(),
+    }
+    if let Some(url) = var("RS_INTROSPECTION_URL") {
+        let id = var("RS_CLIENT_ID").ok_or("RS_INTROSPECTION_URL needs RS_CLIENT_ID")?;
+        let secret =
+            var("RS_CLIENT_SECRET").ok_or("RS_INTROSPECTION_URL needs RS_CLIENT_SECRET")?;
+        let introspection = Introspection::builder(id, secret)
+            .endpoint(url)
+            .remote_options(RemoteOptions::new().allow_http(allow_http))
+            .build()
+            .map_err(|e| format!("RS_INTROSPECTION_URL: {e}"))?;
+        builder = builder.introspection(introspection);
     }
     let validator = builder.build().map_err(|e| e.to_string())?;
     let dpop = match var("RS_DPOP").as_deref() {

@@ -327,6 +327,16 @@ where
                                 };
                                 return ResponseFuture::waiting(Box::pin(future), private);
                             }
+                            #[cfg(feature = "remote")]
+                            Step::Introspect(validator) => {
+                                let clone = self.inner.clone();
+                                let inner = std::mem::replace(&mut self.inner, clone);
+                                let config = self.config.clone();
+                                let future = introspect_then_call(
+                                    config, validator, inner, req, token, proof,
+                                );
+                                return ResponseFuture::waiting(Box::pin(future), private);
+                            }
                         }
                     }
                 }
@@ -401,8 +411,8 @@ fn insert<B>(req: &mut Request<B>, auth: crate::Authenticated, token: crate::Bea
 #[cfg(feature = "remote")]
 async fn wait_then_call<S, ReqBody, ResBody>(
     config: Arc<Config>,
-    mut inner: S,
-    mut req: Request<ReqBody>,
+    inner: S,
+    req: Request<ReqBody>,
     token: crate::BearerToken,
     proof: Option<crate::dpop::Proof>,
 ) -> Result<Response<ResBody>, S::Error>
@@ -411,8 +421,51 @@ where
     ResBody: From<Bytes>,
 {
     let binding = proof.as_ref().map(|p| p.jkt.as_str());
-    let rejection = match config.validator.step(token.as_str(), false, binding) {
-        Step::Done(Ok(auth)) => match record(&config, proof.as_ref()) {
+    let result = match config.validator.step(token.as_str(), false, binding) {
+        Step::Done(result) => result,
+        Step::Wait(remote, _) => Err(crate::TokenError::Unavailable {
+            retry_after: remote.unavailable(),
+        }),
+        Step::Introspect(v) => v.introspect(token.as_str(), binding).await,
+    };
+    finish(config, inner, req, token, proof, result).await
+}
+
+/// Introspect an opaque token, then answer.
+#[cfg(feature = "remote")]
+async fn introspect_then_call<S, ReqBody, ResBody>(
+    config: Arc<Config>,
+    validator: crate::Validator,
+    inner: S,
+    req: Request<ReqBody>,
+    token: crate::BearerToken,
+    proof: Option<crate::dpop::Proof>,
+) -> Result<Response<ResBody>, S::Error>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    let binding = proof.as_ref().map(|p| p.jkt.as_str());
+    let result = validator.introspect(token.as_str(), binding).await;
+    finish(config, inner, req, token, proof, result).await
+}
+
+/// The end of the slow path: insert and call, or reject.
+#[cfg(feature = "remote")]
+async fn finish<S, ReqBody, ResBody>(
+    config: Arc<Config>,
+    mut inner: S,
+    mut req: Request<ReqBody>,
+    token: crate::BearerToken,
+    proof: Option<crate::dpop::Proof>,
+    result: Result<crate::Authenticated, crate::TokenError>,
+) -> Result<Response<ResBody>, S::Error>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    let rejection = match result {
+        Ok(auth) => match record(&config, proof.as_ref()) {
             Ok(()) => {
                 insert(&mut req, auth, token.with_render(config.render.clone()));
                 std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
@@ -420,10 +473,7 @@ where
             }
             Err(rejection) => rejection,
         },
-        Step::Done(Err(err)) => token_rejection(&token, err),
-        Step::Wait(remote, _) => Rejection::from(crate::TokenError::Unavailable {
-            retry_after: remote.unavailable(),
-        }),
+        Err(err) => token_rejection(&token, err),
     };
     #[cfg(feature = "tracing")]
     crate::trace_rejection(&rejection, req.method(), req.uri());

@@ -43,8 +43,12 @@ impl Hasher for PassThrough {
 
 struct Entry {
     token: Box<str>,
-    auth: Authenticated,
+    /// `None`: a negative entry (an introspection endpoint said the token is inactive).
+    auth: Option<Authenticated>,
     keys_version: u64,
+    /// Unix seconds after which the entry is ignored (`u64::MAX`: only `exp` bounds it).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    until: u64,
 }
 
 #[derive(Default)]
@@ -97,16 +101,41 @@ impl TokenCache {
         let (hash, shard) = self.locate(token);
         let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
         let entry = shard.map.get(&hash)?;
-        (entry.keys_version == keys_version && *entry.token == *token).then(|| entry.auth.clone())
+        if entry.keys_version == keys_version && *entry.token == *token {
+            entry.auth.clone()
+        } else {
+            None
+        }
     }
 
     pub(crate) fn insert(&self, token: &str, auth: &Authenticated, keys_version: u64) {
+        self.put(token, Some(auth.clone()), keys_version, u64::MAX);
+    }
+
+    /// An introspection result for exactly this token that is still fresh at `now`:
+    /// `Some(None)` for a cached "inactive".
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn get_until(&self, token: &str, now: u64) -> Option<Option<Authenticated>> {
+        let (hash, shard) = self.locate(token);
+        let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = shard.map.get(&hash)?;
+        (*entry.token == *token && entry.until > now).then(|| entry.auth.clone())
+    }
+
+    /// Remember an introspection result until `until` (unix seconds).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn insert_until(&self, token: &str, auth: Option<Authenticated>, until: u64) {
+        self.put(token, auth, u64::MAX, until);
+    }
+
+    fn put(&self, token: &str, auth: Option<Authenticated>, keys_version: u64, until: u64) {
         let (hash, shard) = self.locate(token);
         let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
         let entry = Entry {
             token: token.into(),
-            auth: auth.clone(),
+            auth,
             keys_version,
+            until,
         };
         if shard.map.insert(hash, entry).is_none() {
             shard.order.push_back(hash);

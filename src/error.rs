@@ -142,6 +142,9 @@ pub enum TokenError {
     /// The token is bound to a key (`cnf`) and cannot be used as a plain bearer token.
     #[error("token is sender-constrained (cnf) and cannot be used as a bearer token")]
     BoundToken,
+    /// The introspection endpoint says the token is not active (revoked, expired, unknown).
+    #[error("token is not active")]
+    Inactive,
     /// A token presented with a DPoP proof is not bound to a key (no `cnf.jkt`).
     #[error("token is not DPoP-bound (no cnf.jkt) but was presented with a DPoP proof")]
     NotDpopBound,

@@ -67,6 +67,8 @@ pub mod error;
 #[cfg(feature = "axum")]
 pub mod extract;
 pub mod form;
+#[cfg(feature = "remote")]
+pub mod introspect;
 pub mod keys;
 pub mod metadata;
 #[cfg(feature = "remote")]

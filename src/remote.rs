@@ -751,7 +751,7 @@ impl RemoteKeys {
 }
 
 /// RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
-fn rfc8414_url(issuer: &str) -> String {
+pub(crate) fn rfc8414_url(issuer: &str) -> String {
     let (scheme, rest) = issuer.split_once("://").unwrap_or(("https", issuer));
     let (host, path) = match rest.find('/') {
         Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),

@@ -133,6 +133,9 @@ pub(crate) enum Step {
     /// Keys must be fetched first (cold cache, or an unknown `kid` after the cooldown).
     #[cfg(feature = "remote")]
     Wait(Arc<RemoteKeys>, u64),
+    /// An opaque token that must be introspected (this validator is single-issuer).
+    #[cfg(feature = "remote")]
+    Introspect(Validator),
 }
 
 struct Inner {
@@ -149,6 +152,8 @@ struct Inner {
     hierarchy: Option<Arc<CompiledHierarchy>>,
     checks: Vec<ClaimCheck>,
     cache: Option<TokenCache>,
+    #[cfg(feature = "remote")]
+    introspection: Option<crate::introspect::Introspection>,
 }
 
 impl fmt::Debug for Validator {
@@ -272,6 +277,11 @@ impl Validator {
             Step::Wait(remote, _) => Err(TokenError::Unavailable {
                 retry_after: remote.unavailable(),
             }),
+            // Only a cached answer can be given without waiting.
+            #[cfg(feature = "remote")]
+            Step::Introspect(v) => Err(TokenError::Unavailable {
+                retry_after: v.introspection_retry_after(),
+            }),
         }
     }
 
@@ -291,9 +301,81 @@ impl Validator {
                     Step::Wait(remote, _) => Err(TokenError::Unavailable {
                         retry_after: remote.unavailable(),
                     }),
+                    Step::Introspect(v) => v.introspect(token, None).await,
                 }
             }
+            #[cfg(feature = "remote")]
+            Step::Introspect(v) => v.introspect(token, None).await,
         }
+    }
+
+    #[cfg(feature = "remote")]
+    fn introspection_retry_after(&self) -> u64 {
+        match &*self.inner {
+            Kind::One(Inner {
+                introspection: Some(i),
+                ..
+            }) => i.retry_after(),
+            _ => 1,
+        }
+    }
+
+    /// Ask the introspection endpoint about an opaque token and check the answer.
+    #[cfg(feature = "remote")]
+    pub(crate) async fn introspect(
+        &self,
+        token: &str,
+        binding: Option<&str>,
+    ) -> Result<Authenticated, TokenError> {
+        let Kind::One(inner) = &*self.inner else {
+            return Err(TokenError::Unavailable { retry_after: 1 });
+        };
+        let Some(introspection) = &inner.introspection else {
+            return Err(TokenError::Unavailable { retry_after: 1 });
+        };
+        let unavailable = |_why: &str| TokenError::Unavailable {
+            retry_after: introspection.retry_after(),
+        };
+        let json = match introspection.ask(token).await {
+            Ok(json) => json,
+            Err(e) => {
+                #[cfg(feature = "tracing")]
+                tracing::warn!(error = %e, "token introspection failed");
+                let _ = &e;
+                return Err(unavailable("endpoint"));
+            }
+        };
+        #[derive(Deserialize)]
+        struct Active {
+            active: bool,
+        }
+        let active = match parse_object::<Active>(json.as_bytes()) {
+            Some(a) => a.active,
+            None => {
+                #[cfg(feature = "tracing")]
+                tracing::warn!(
+                    "token introspection answered something that is not an RFC 7662 response"
+                );
+                return Err(unavailable("response"));
+            }
+        };
+        if !active {
+            introspection.remember(token, None, None);
+            return Err(TokenError::Inactive);
+        }
+        let mut registered = match parse_object::<Registered>(json.as_bytes()) {
+            Some(r) => r,
+            None => return Err(diagnose_claims(&json)),
+        };
+        if !registered.rebase(&json) {
+            return Err(TokenError::Malformed("claims could not be indexed"));
+        }
+        inner.check_introspected(&registered, &json)?;
+        check_binding(registered.cnf.as_ref(), binding)?;
+        let exp = registered.exp;
+        let auth = inner.finish(registered, json)?;
+        introspection.remember(token, Some(&auth), exp);
+        Ok(auth)
     }
 
     /// One attempt; `may_wait`: whether a fetch may be asked for.
@@ -302,6 +384,21 @@ impl Validator {
     /// (already verified), or `None` for a plain bearer token.
     pub(crate) fn step(&self, token: &str, may_wait: bool, binding: Option<&str>) -> Step {
         match &*self.inner {
+            #[cfg(feature = "remote")]
+            Kind::One(inner) if inner.introspection.is_some() && !jws_shaped(token) => {
+                if token.len() > inner.max_len {
+                    return Step::Done(Err(TokenError::TooLong));
+                }
+                match inner.introspection.as_ref().and_then(|i| i.cached(token)) {
+                    Some(Some(auth)) => Step::Done(match inner.recheck_cached(auth, binding) {
+                        Ok(auth) => Ok(auth),
+                        Err(Halt::Fail(e)) => Err(e),
+                        Err(Halt::Wait(..)) => Err(TokenError::Inactive),
+                    }),
+                    Some(None) => Step::Done(Err(TokenError::Inactive)),
+                    None => Step::Introspect(self.clone()),
+                }
+            }
             Kind::One(inner) => inner.step(token, may_wait, binding),
             Kind::Many { by_issuer, max_len } => {
                 if token.len() > *max_len {
@@ -317,6 +414,13 @@ impl Validator {
             }
         }
     }
+}
+
+/// Three dot-separated segments: a JWS, for the local validator; anything else (an opaque
+/// token, a JWE) goes to introspection.
+#[cfg(feature = "remote")]
+fn jws_shaped(token: &str) -> bool {
+    token.bytes().filter(|&b| b == b'.').count() == 2
 }
 
 /// The `iss` of an unverified token, only to choose which issuer's keys verify it.
@@ -508,24 +612,72 @@ impl Inner {
             sig_b64,
         )?;
 
-        let scopes = inner
-            .scope_claims
-            .extract(&mut registered, &json, inner.hierarchy.clone());
-        let claims = TokenClaims::new(registered, json);
-        let scopes = match scopes {
-            Some(s) => s,
-            None => inner
-                .scope_claims
-                .custom_scopes(&claims, inner.hierarchy.clone()),
-        };
-        for check in &inner.checks {
-            check(&claims).map_err(TokenError::Rejected)?;
-        }
-        let auth = Authenticated { claims, scopes };
+        let auth = inner.finish(registered, json)?;
         if let Some(cache) = &self.cache {
             cache.insert(token, &auth, keys_version);
         }
         Ok(auth)
+    }
+
+    /// Scopes, claims and the application's checks, for a token whose claims passed.
+    fn finish(
+        &self,
+        mut registered: Registered,
+        json: String,
+    ) -> Result<Authenticated, TokenError> {
+        let scopes = self
+            .scope_claims
+            .extract(&mut registered, &json, self.hierarchy.clone());
+        let claims = TokenClaims::new(registered, json);
+        let scopes = match scopes {
+            Some(s) => s,
+            None => self
+                .scope_claims
+                .custom_scopes(&claims, self.hierarchy.clone()),
+        };
+        for check in &self.checks {
+            check(&claims).map_err(TokenError::Rejected)?;
+        }
+        Ok(Authenticated { claims, scopes })
+    }
+
+    /// An active introspection answer: like a JWT's claims, except that `exp` and `iss` may
+    /// be absent (the issuer vouched for the token directly).
+    #[cfg(feature = "remote")]
+    fn check_introspected(&self, c: &Registered, json: &str) -> Result<(), TokenError> {
+        let now = now();
+        if let Some(exp) = c.exp {
+            numeric_date(exp, "exp")?;
+            if now - self.leeway >= exp {
+                return Err(TokenError::Expired);
+            }
+        }
+        if let Some(nbf) = c.nbf {
+            numeric_date(nbf, "nbf")?;
+            if now + self.leeway < nbf {
+                return Err(TokenError::NotYetValid);
+            }
+        }
+        if self.check_issuer {
+            if let Some(iss) = &c.iss {
+                if !self.issuers.iter().any(|i| i == iss.get(json)) {
+                    return Err(TokenError::IssuerMismatch);
+                }
+            }
+        }
+        if self.check_audience {
+            let aud = c.aud.as_ref().ok_or(TokenError::MissingClaim("aud"))?;
+            if !aud
+                .iter(json)
+                .any(|a| self.audiences.iter().any(|ours| ours == a))
+            {
+                return Err(TokenError::AudienceMismatch);
+            }
+        }
+        if !self.required.is_empty() {
+            check_required(&self.required, c, json)?;
+        }
+        Ok(())
     }
 
     fn check_claims(&self, c: &Registered, json: &str) -> Result<(), TokenError> {
@@ -769,6 +921,8 @@ pub struct ValidatorBuilder {
     #[cfg(feature = "remote")]
     fetcher: Option<Arc<dyn Fetch>>,
     cache_entries: usize,
+    #[cfg(feature = "remote")]
+    introspection: Option<crate::introspect::Introspection>,
 }
 
 impl fmt::Debug for ValidatorBuilder {
@@ -910,6 +1064,15 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Accept opaque tokens through RFC 7662 introspection ([`crate::introspect`]): tokens
+    /// that are not shaped like a JWS go to the endpoint; JWTs are still verified with this
+    /// validator's keys, if it has any (with introspection, keys are optional).
+    #[cfg(feature = "remote")]
+    pub fn introspection(mut self, introspection: crate::introspect::Introspection) -> Self {
+        self.introspection = Some(introspection);
+        self
+    }
+
     /// Remember up to `max_entries` verified tokens, so that a client presenting the same
     /// token again costs a hash and a byte compare instead of a signature check (see
     /// [`cache`](crate::cache) for what is still checked on a hit). `0` (the default) turns
@@ -1036,6 +1199,7 @@ impl ValidatorBuilder {
                     self.remote_options,
                 )?))
             }
+            None if self.introspection.is_some() => Keys::Static(KeySet::new(self.keys)?),
             None => Keys::Static(static_keys(self.keys)?),
         };
         #[cfg(not(feature = "remote"))]
@@ -1071,6 +1235,8 @@ impl ValidatorBuilder {
                 hierarchy,
                 checks: self.checks,
                 cache: (self.cache_entries > 0).then(|| TokenCache::new(self.cache_entries)),
+                #[cfg(feature = "remote")]
+                introspection: self.introspection,
             })),
         })
     }
