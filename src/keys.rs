@@ -279,7 +279,10 @@ impl Key {
     fn rsa_components(n: &[u8], e: &[u8], alg: Algorithm) -> Result<Self, ConfigError> {
         let n = strip_leading_zeros(n);
         let e = strip_leading_zeros(e);
-        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        // `n` has no leading zero bytes now; an empty modulus is 0 bits.
+        let bits = n
+            .first()
+            .map_or(0, |b| n.len() * 8 - b.leading_zeros() as usize);
         if bits < 2048 {
             return Err(ConfigError::WeakRsaKey { bits });
         }
@@ -937,6 +940,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("private"), "{err}");
+    }
+
+    #[test]
+    fn empty_or_zero_rsa_modulus_is_a_weak_key_not_a_panic() {
+        for n in ["", "AA", "AAAA"] {
+            let jwk = format!(r#"{{"kty":"RSA","n":"{n}","e":"AQAB"}}"#);
+            assert!(
+                matches!(Key::jwk(&jwk), Err(ConfigError::WeakRsaKey { bits: 0 })),
+                "{n:?}"
+            );
+        }
     }
 
     #[test]

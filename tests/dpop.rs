@@ -339,6 +339,17 @@ async fn malformed_or_dangerous_proofs_are_refused() {
                 .header("crit", ["exp"])
                 .sign(),
         ),
+        (
+            "RSA jwk with an empty modulus",
+            rsa_client
+                .proof_builder("GET", URL)
+                .access_token(&token)
+                .header(
+                    "jwk",
+                    serde_json::json!({"kty": "RSA", "n": "", "e": "AQAB"}),
+                )
+                .sign(),
+        ),
         ("not a JWS", "not-a-proof".to_owned()),
         ("tampered claims", {
             let p = client.proof("GET", URL, &token);
