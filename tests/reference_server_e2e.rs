@@ -24,9 +24,12 @@ fn first_line(child: &mut Child, limit: Duration) -> String {
     let stdout = child.stdout.take().expect("piped stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = reader.read_line(&mut line);
         let _ = tx.send(line);
+        // Keep draining: a child writing to a closed pipe may die of it.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
     });
     rx.recv_timeout(limit)
         .expect("the child printed its first line in time")
@@ -355,6 +358,59 @@ async fn interop_with_a_real_openid_provider() {
         let (s, _, body) = get(&server.addr, "GET", "/users", Some(&read)).await;
         assert_eq!(s, 200, "{client} after rotation: {body}");
     }
+}
+
+#[tokio::test]
+async fn interop_introspection_with_a_real_openid_provider() {
+    if std::env::var("TOWER_BEARER_INTEROP").as_deref() != Ok("1") {
+        eprintln!("skipping interop test: set TOWER_BEARER_INTEROP=1 (needs node and `npm ci --prefix tests/interop`)");
+        return;
+    }
+    let provider = start_provider(0);
+    // JWT keys by discovery, opaque tokens by introspection (client_secret_basic as `rs`).
+    let introspection = format!("{}/token/introspection", provider.issuer);
+    let server = start(&[
+        ("RS_ISSUER", provider.issuer.as_str()),
+        ("RS_AUDIENCE", "https://api.test"),
+        ("RS_ALLOW_HTTP", "1"),
+        ("RS_INTROSPECTION_URL", introspection.as_str()),
+        ("RS_CLIENT_ID", "rs"),
+        ("RS_CLIENT_SECRET", "rs-secret"),
+    ]);
+    let opaque = provider_token(&provider.issuer, "opaque", "users:read").await;
+    assert_eq!(
+        opaque.matches('.').count(),
+        0,
+        "oidc-provider issued an opaque token"
+    );
+    let (s, _, body) = get(&server.addr, "GET", "/me", Some(&opaque)).await;
+    assert_eq!(s, 200, "{body}");
+    let me: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(me["scopes"], serde_json::json!(["users:read"]), "{me}");
+    assert_eq!(
+        get(&server.addr, "GET", "/users", Some(&opaque)).await.0,
+        200
+    );
+    let (s, ch, _) = get(&server.addr, "GET", "/accounts", Some(&opaque)).await;
+    assert_eq!(s, 403, "{ch}");
+    // A JWT from the same provider, side by side.
+    let jwt = provider_token(&provider.issuer, "es256", "users:read").await;
+    assert_eq!(get(&server.addr, "GET", "/users", Some(&jwt)).await.0, 200);
+    // A token the provider never issued is inactive: 401, not 503.
+    let (s, ch, _) = get(
+        &server.addr,
+        "GET",
+        "/users",
+        Some("NotATokenTheProviderIssued0123456789"),
+    )
+    .await;
+    assert_eq!(s, 401, "{ch}");
+    assert!(ch.contains("invalid_token"), "{ch}");
+    // The provider goes away: an uncached opaque token gets 503, never 401.
+    let fresh = provider_token(&provider.issuer, "opaque", "users:read").await;
+    drop(provider);
+    let (s, _, body) = get(&server.addr, "GET", "/users", Some(&fresh)).await;
+    assert_eq!(s, 503, "{body}");
 }
 
 // ---- soak: load with faults ----

@@ -23,36 +23,53 @@ const keys = [
   key('ed25519', {}, 'EdDSA'),
 ];
 const algByClient = { rs256: 'RS256', ps256: 'PS256', es256: 'ES256', eddsa: 'EdDSA' };
+// `opaque` gets opaque access tokens; `rs` is the resource server, which introspects them.
+const opaqueClients = ['opaque'];
 
 const server = (await import('node:http')).createServer();
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
-  clients: Object.keys(algByClient).map((id) => ({
+  clients: [...Object.keys(algByClient), ...opaqueClients].map((id) => ({
     client_id: id,
     client_secret: 'interop-secret',
     grant_types: ['client_credentials'],
     redirect_uris: [],
     response_types: [],
     token_endpoint_auth_method: 'client_secret_post',
-  })),
+  })).concat([{
+    client_id: 'rs',
+    client_secret: 'rs-secret',
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }]),
   jwks: { keys },
   cookies: { keys: ['interop-cookie-key'] },
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    introspection: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => audience,
       useGrantedResource: () => true,
-      getResourceServerInfo: (ctx, resource, client) => ({
-        scope: 'users:read users:write accounts:read',
-        audience: resource,
-        accessTokenFormat: 'jwt',
-        accessTokenTTL: 600,
-        jwt: { sign: { alg: algByClient[client.clientId] } },
-      }),
+      getResourceServerInfo: (ctx, resource, client) => (opaqueClients.includes(client.clientId)
+        ? {
+          scope: 'users:read users:write accounts:read',
+          audience: resource,
+          accessTokenFormat: 'opaque',
+          accessTokenTTL: 600,
+        }
+        : {
+          scope: 'users:read users:write accounts:read',
+          audience: resource,
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: 600,
+          jwt: { sign: { alg: algByClient[client.clientId] } },
+        }),
     },
   },
 });
