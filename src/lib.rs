@@ -28,7 +28,8 @@
 //! | malformed request (`Bearer` alone, bad characters, two headers, two methods) | 400 | `error="invalid_request"` |
 //! | bad signature, expired, wrong `iss`/`aud`/`typ`, unknown key, too long | 401 | `error="invalid_token"` |
 //! | scope missing | 403 | `error="insufficient_scope", scope="…"` |
-//! | keys not loaded yet | 503 + `Retry-After` | none |
+//! | DPoP proof missing, invalid or replayed ([`dpop`]) | 401 | `DPoP error="invalid_dpop_proof", algs="…"` |
+//! | keys not loaded yet, introspection endpoint down | 503 + `Retry-After` | none |
 //! | guard without the layer | 500 | none |
 //!
 //! Bodies are JSON (`{"error": …, "error_description": …}`) unless another
@@ -50,7 +51,8 @@
 //! * `aws-lc-rs` (default), `rust-crypto`: the crypto backend.
 //! * `axum`: extractors ([`extract`]), on `axum-core` only.
 //! * `macros`: `#[require_scope(...)]` for axum handlers.
-//! * `remote`: keys from a JWKS URL or issuer discovery, cached ([`remote`]; needs tokio).
+//! * `remote`: keys from a JWKS URL or issuer discovery, cached ([`remote`]), and opaque
+//!   tokens through RFC 7662 introspection ([`introspect`]); needs tokio.
 //! * `testing`: [`testing::TestIssuer`] mints tokens for your tests.
 //! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
 #![forbid(unsafe_code)]
