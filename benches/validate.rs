@@ -251,6 +251,74 @@ fn rejections_and_remote(c: &mut Criterion) {
     g.finish();
 }
 
+/// DPoP (RFC 9449) through the tower stack: a bound ES256 token with a fresh EdDSA proof per
+/// request (minted outside the timing; each proof is accepted once), against the same stack
+/// with a plain bearer token, and the floor for the access token alone.
+fn dpop(c: &mut Criterion) {
+    use tower_bearer::dpop::Dpop;
+    use tower_bearer::testing::DpopClient;
+    let issuer = TestIssuer::with_algorithm(Algorithm::ES256);
+    let client = DpopClient::new(Algorithm::EdDSA);
+    let bound = issuer
+        .token()
+        .scopes(["users:read"])
+        .dpop_bound(&client)
+        .sign();
+    let plain = issuer.token().scopes(["users:read"]).sign();
+    let handler = |_req: Request<Full<Bytes>>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+    };
+    let dpop = Dpop::allowed().build().expect("dpop");
+    let mut svc = ServiceBuilder::new()
+        .layer(BearerLayer::new(issuer.validator()).dpop(dpop))
+        .layer(RequireScopeLayer::all(["users:read"]))
+        .service_fn(handler);
+    let bearer_header = HeaderValue::from_str(&format!("Bearer {plain}")).expect("header");
+    let dpop_header = HeaderValue::from_str(&format!("DPoP {bound}")).expect("header");
+    let dpop_request = || {
+        let proof = client.proof("GET", "https://api.test/users", &bound);
+        Request::get("/users")
+            .header("host", "api.test")
+            .header("authorization", dpop_header.clone())
+            .header("dpop", proof)
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    };
+    let status = block_on(async {
+        svc.ready()
+            .await
+            .expect("ready")
+            .call(dpop_request())
+            .await
+            .expect("response")
+            .status()
+    });
+    assert_eq!(status, 200, "DPoP request must be accepted");
+
+    let key = floor_key(Algorithm::ES256);
+    let mut validation = Validation::new(jwt_alg(Algorithm::ES256));
+    validation.set_issuer(&[issuer.issuer_id()]);
+    validation.set_audience(&[issuer.audience_id()]);
+    validation.validate_nbf = true;
+    let mut g = c.benchmark_group("dpop");
+    g.bench_function("floor_es256", |b| {
+        b.iter(|| jsonwebtoken::decode::<FloorClaims>(black_box(&plain), &key, &validation).is_ok())
+    });
+    bench_service(&mut g, "tower_bearer_es256", &mut svc, || {
+        Request::get("/users")
+            .header("authorization", bearer_header.clone())
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    });
+    bench_service(
+        &mut g,
+        "tower_dpop_es256_eddsa_proof",
+        &mut svc,
+        dpop_request,
+    );
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
     // Peers and our dev-dependencies may enable both jsonwebtoken backends; the floor's
     // `decode` needs the process-wide provider settled.
@@ -267,6 +335,7 @@ fn benches(c: &mut Criterion) {
         bench_alg(c, alg);
     }
     rejections_and_remote(c);
+    dpop(c);
 }
 
 criterion_group! {
