@@ -363,7 +363,7 @@ impl Validator {
             introspection.remember(token, None, None);
             return Err(TokenError::Inactive);
         }
-        let mut registered = match parse_object::<Registered>(json.as_bytes()) {
+        let mut registered = match parse_object_str::<Registered>(&json) {
             Some(r) => r,
             None => return Err(diagnose_claims(&json)),
         };
@@ -557,7 +557,7 @@ impl Inner {
             .map_err(|_| TokenError::Malformed("claims are not base64url"))?;
         let json = String::from_utf8(payload)
             .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
-        let mut registered = match parse_object::<Registered>(json.as_bytes()) {
+        let mut registered = match parse_object_str::<Registered>(&json) {
             Some(r) => r,
             None => return Err(diagnose_claims(&json).into()),
         };
@@ -840,6 +840,16 @@ fn parse_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
         return None;
     }
     serde_json::from_slice(bytes).ok()
+}
+
+/// [`parse_object`] for text already known to be UTF-8: serde_json then skips validating
+/// every string again.
+fn parse_object_str<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
+    let first = text.bytes().find(|b| !b.is_ascii_whitespace())?;
+    if first != b'{' {
+        return None;
+    }
+    serde_json::from_str(text).ok()
 }
 
 /// The slow path after the claims failed to parse: say which registered claim is at fault.
