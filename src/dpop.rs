@@ -698,11 +698,15 @@ struct Nonces {
 }
 
 impl Nonces {
-    fn mac(&self, slot: u64) -> [u8; 16] {
+    fn keyed(&self, slot: u64) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(&slot.to_be_bytes());
-        let tag = mac.finalize().into_bytes();
+        mac
+    }
+
+    fn mac(&self, slot: u64) -> [u8; 16] {
+        let tag = self.keyed(slot).finalize().into_bytes();
         let mut out = [0u8; 16];
         out.copy_from_slice(&tag[..16]);
         out
@@ -729,10 +733,8 @@ impl Nonces {
         if slot != current && slot.saturating_add(1) != current {
             return false;
         }
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(&slot.to_be_bytes());
-        mac.verify_truncated_left(&raw[8..]).is_ok()
+        // Constant-time comparison of the tag.
+        self.keyed(slot).verify_truncated_left(&raw[8..]).is_ok()
     }
 }
 

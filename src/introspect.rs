@@ -217,31 +217,8 @@ impl Introspection {
             url: url.into(),
             reason: e.to_string(),
         };
-        let mut response = request.send().await.map_err(transport)?;
-        if !response.status().is_success() {
-            return Err(FetchError::Status {
-                url: url.into(),
-                status: response.status().as_u16(),
-            });
-        }
-        let too_large = || FetchError::TooLarge {
-            url: url.into(),
-            limit: inner.max_body,
-        };
-        if response
-            .content_length()
-            .is_some_and(|n| n > inner.max_body as u64)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
-            if body.len() + chunk.len() > inner.max_body {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        let response = request.send().await.map_err(transport)?;
+        crate::remote::read_capped(response, url, inner.max_body).await
     }
 
     /// RFC 8414 / OpenID discovery of `introspection_endpoint`; the document's `issuer` must be

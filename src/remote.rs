@@ -358,6 +358,42 @@ fn parse_max_age(value: &str) -> Option<Duration> {
     max_age
 }
 
+/// A 2xx response's body, at most `max_body` bytes (checked against `Content-Length` first,
+/// then while reading).
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    url: &str,
+    max_body: usize,
+) -> Result<Vec<u8>, FetchError> {
+    if !response.status().is_success() {
+        return Err(FetchError::Status {
+            url: url.into(),
+            status: response.status().as_u16(),
+        });
+    }
+    let too_large = || FetchError::TooLarge {
+        url: url.into(),
+        limit: max_body,
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > max_body as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Transport {
+        url: url.into(),
+        reason: e.to_string(),
+    })? {
+        if body.len() + chunk.len() > max_body {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 impl Fetch for HttpFetcher {
     fn get<'a>(&'a self, url: &'a str) -> FetchFuture<'a> {
         Box::pin(async move {
@@ -377,35 +413,13 @@ impl Fetch for HttpFetcher {
             if !self.allow_http && !url.to_ascii_lowercase().starts_with("https://") {
                 return Err(FetchError::InsecureUrl { url: url.into() });
             }
-            let mut response = self.client.get(url).send().await.map_err(transport)?;
-            if !response.status().is_success() {
-                return Err(FetchError::Status {
-                    url: url.into(),
-                    status: response.status().as_u16(),
-                });
-            }
-            let too_large = || FetchError::TooLarge {
-                url: url.into(),
-                limit: self.max_body,
-            };
-            if response
-                .content_length()
-                .is_some_and(|n| n > self.max_body as u64)
-            {
-                return Err(too_large());
-            }
+            let response = self.client.get(url).send().await.map_err(transport)?;
             let max_age = response
                 .headers()
                 .get(http::header::CACHE_CONTROL)
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_max_age);
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(transport)? {
-                if body.len() + chunk.len() > self.max_body {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_capped(response, url, self.max_body).await?;
             Ok(Fetched {
                 body: body.into(),
                 max_age,

@@ -35,6 +35,33 @@ fn first_line(child: &mut Child, limit: Duration) -> String {
         .expect("the child printed its first line in time")
 }
 
+/// An issuer's JWKS in a temporary file, removed on drop.
+struct JwksFile {
+    dir: PathBuf,
+    file: String,
+}
+
+impl JwksFile {
+    fn new(prefix: &str, issuer: &TestIssuer) -> Self {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("jwks.json");
+        std::fs::write(&file, issuer.jwks()).unwrap();
+        let file = file.to_str().expect("UTF-8 temp path").to_owned();
+        Self { dir, file }
+    }
+
+    fn path(&self) -> &str {
+        &self.file
+    }
+}
+
+impl Drop for JwksFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 struct Server {
     child: Child,
     addr: String,
@@ -113,14 +140,11 @@ async fn request(
 #[tokio::test]
 async fn every_route_answers_per_the_table() {
     let issuer = TestIssuer::new();
-    let dir = std::env::temp_dir().join(format!("rs-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let jwks = dir.join("jwks.json");
-    std::fs::write(&jwks, issuer.jwks()).unwrap();
+    let jwks = JwksFile::new("rs-e2e", &issuer);
     let server = start(&[
         ("RS_ISSUER", issuer.issuer_id()),
         ("RS_AUDIENCE", issuer.audience_id()),
-        ("RS_JWKS_FILE", jwks.to_str().unwrap()),
+        ("RS_JWKS_FILE", jwks.path()),
         ("RS_REALM", "reference"),
     ]);
     let a = server.addr.as_str();
@@ -177,7 +201,6 @@ async fn every_route_answers_per_the_table() {
     let (s, ch, _) = get(a, "GET", "/users", Some(&issuer.token().expired().sign())).await;
     assert_eq!(s, 401);
     assert!(ch.contains(r#"error="invalid_token""#));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn config_error(envs: &[(&str, &str)]) -> String {
@@ -605,14 +628,11 @@ async fn dpop_required_over_http() {
     use tower_bearer::testing::DpopClient;
     use tower_bearer::Algorithm;
     let issuer = TestIssuer::new();
-    let dir = std::env::temp_dir().join(format!("tb-dpop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let jwks = dir.join("jwks.json");
-    std::fs::write(&jwks, issuer.jwks()).unwrap();
+    let jwks = JwksFile::new("tb-dpop", &issuer);
     let server = start(&[
         ("RS_ISSUER", issuer.issuer_id()),
         ("RS_AUDIENCE", issuer.audience_id()),
-        ("RS_JWKS_FILE", jwks.to_str().unwrap()),
+        ("RS_JWKS_FILE", jwks.path()),
         ("RS_DPOP", "required"),
         ("RS_RESOURCE", "https://api.test"),
     ]);
@@ -659,5 +679,4 @@ async fn dpop_required_over_http() {
         .as_array()
         .unwrap()
         .contains(&"ES256".into()));
-    let _ = std::fs::remove_dir_all(&dir);
 }

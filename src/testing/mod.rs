@@ -414,10 +414,7 @@ impl ProofBuilder<'_> {
     /// Set or replace a claim.
     #[must_use]
     pub fn claim(mut self, name: &str, value: impl serde::Serialize) -> Self {
-        self.claims.insert(
-            name.into(),
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        );
+        put(&mut self.claims, name, value);
         self
     }
 
@@ -431,10 +428,7 @@ impl ProofBuilder<'_> {
     /// Set or replace a header member.
     #[must_use]
     pub fn header(mut self, name: &str, value: impl serde::Serialize) -> Self {
-        self.header.insert(
-            name.into(),
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        );
+        put(&mut self.header, name, value);
         self
     }
 
@@ -446,26 +440,42 @@ impl ProofBuilder<'_> {
 
     /// Sign with the client's key.
     pub fn sign(self) -> String {
-        let header = URL_SAFE_NO_PAD.encode(Value::Object(self.header).to_string());
-        let claims = URL_SAFE_NO_PAD.encode(Value::Object(self.claims).to_string());
-        let message = format!("{header}.{claims}");
-        let signature = sign_with(&self.client.signing, self.client.alg, message.as_bytes());
-        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+        compact(
+            self.header,
+            self.claims,
+            &self.client.signing,
+            self.client.alg,
+        )
     }
 
     /// Sign with an HMAC secret instead (an attack: proofs must be asymmetric).
     pub fn sign_hmac(mut self, secret: &[u8]) -> String {
         self.header.insert("alg".into(), json!("HS256"));
-        let header = URL_SAFE_NO_PAD.encode(Value::Object(self.header).to_string());
-        let claims = URL_SAFE_NO_PAD.encode(Value::Object(self.claims).to_string());
-        let message = format!("{header}.{claims}");
-        let signature = sign_with(
-            &EncodingKey::from_secret(secret),
-            Algorithm::HS256,
-            message.as_bytes(),
-        );
-        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+        let key = EncodingKey::from_secret(secret);
+        compact(self.header, self.claims, &key, Algorithm::HS256)
     }
+}
+
+/// Set `name` to `value` (JSON `null` if it does not serialize).
+fn put(map: &mut Map<String, Value>, name: &str, value: impl serde::Serialize) {
+    map.insert(
+        name.to_owned(),
+        serde_json::to_value(value).unwrap_or(Value::Null),
+    );
+}
+
+/// A compact JWS of `header` and `claims`, signed with `key` for `alg`.
+fn compact(
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+    key: &EncodingKey,
+    alg: Algorithm,
+) -> String {
+    let header = URL_SAFE_NO_PAD.encode(Value::Object(header).to_string());
+    let claims = URL_SAFE_NO_PAD.encode(Value::Object(claims).to_string());
+    let message = format!("{header}.{claims}");
+    let signature = sign_with(key, alg, message.as_bytes());
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
 fn unix_now() -> i64 {
@@ -517,10 +527,7 @@ impl TokenBuilder<'_> {
     /// Set any claim.
     #[must_use]
     pub fn claim(mut self, name: &str, value: impl serde::Serialize) -> Self {
-        self.claims.insert(
-            name.to_owned(),
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        );
+        put(&mut self.claims, name, value);
         self
     }
 
@@ -534,10 +541,7 @@ impl TokenBuilder<'_> {
     /// Set a header member (`typ`, `kid`, `alg`, `crit`, …).
     #[must_use]
     pub fn header(mut self, name: &str, value: impl serde::Serialize) -> Self {
-        self.header.insert(
-            name.to_owned(),
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        );
+        put(&mut self.header, name, value);
         self
     }
 
@@ -590,16 +594,12 @@ impl TokenBuilder<'_> {
     /// # Panics
     /// Never with the embedded keys.
     pub fn sign(self) -> String {
-        let header = URL_SAFE_NO_PAD.encode(Value::Object(self.header).to_string());
-        let claims = URL_SAFE_NO_PAD.encode(Value::Object(self.claims).to_string());
-        let message = format!("{header}.{claims}");
         let key = if self.forged {
             &self.issuer.forger
         } else {
             &self.issuer.signing
         };
-        let signature = sign_with(key, self.issuer.alg, message.as_bytes());
-        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+        compact(self.header, self.claims, key, self.issuer.alg)
     }
 }
 
