@@ -34,22 +34,31 @@ start_server() {
   exit 1
 }
 
+# Server CPU time (utime + stime) in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+
 run() { # label, path, [header]
-  local out
+  local out t0 t1
+  t0=$(cpu_ticks)
   if [ $# -eq 3 ]; then
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$addr$2")
   else
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$addr$2")
   fi
-  local rps p50 p99 non2xx
+  t1=$(cpu_ticks)
+  local rps p50 p99 non2xx requests cpu_us
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  printf '%-34s %12s %10s %10s %8s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  # Server CPU per request: steadier than req/s when wrk shares the cores.
+  cpu_us=$(awk -v t="$((t1 - t0))" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
+  printf '%-34s %12s %10s %10s %8s %12s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}" "$cpu_us"
 }
 
-printf '%-34s %12s %10s %10s %8s\n' "run ($ALG, $CONNECTIONS conn, $DURATION)" "req/s" "p50" "p99" "non-2xx"
+printf '%-34s %12s %10s %10s %8s %12s\n' "run ($ALG, $CONNECTIONS conn, $DURATION)" "req/s" "p50" "p99" "non-2xx" "server µs/req"
 for cache in 0 10000; do
   start_server "$cache"
   label="cache $([ "$cache" = 0 ] && echo off || echo on)"

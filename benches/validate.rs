@@ -188,6 +188,14 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm) {
     bench_service(&mut g, "axum_outer_layer", &mut outer, axum_request);
     let mut bare: Router = Router::new().route("/users", get(|| async { "ok" }));
     bench_service(&mut g, "axum_no_auth", &mut bare, axum_request);
+    // What a client reusing its token costs through the router: the cache hit plus the layers.
+    let mut router_cached: Router = Router::new()
+        .route(
+            "/users",
+            get(|| async { "ok" }).route_layer(RequireScopeLayer::all(["users:read"])),
+        )
+        .layer(BearerLayer::new(cached.clone()));
+    bench_service(&mut g, "axum_cache_hit", &mut router_cached, axum_request);
     g.finish();
 }
 
