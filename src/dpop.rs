@@ -168,10 +168,21 @@ impl Dpop {
 
     /// Record a verified proof's `jti`; a rejection if it was seen before.
     pub(crate) fn record(&self, proof: &Proof) -> Result<(), Rejection> {
+        let now = now();
+        // A proof that outlived its window while keys were fetched or the token was
+        // introspected is refused: recording it would store an entry that is already dead,
+        // and let copies of it through.
+        if proof.expires <= now {
+            return Err(Rejection::new(
+                ErrorCode::InvalidDpopProof,
+                "DPoP proof expired while the request was being checked",
+            )
+            .in_dpop_scheme());
+        }
         match self
             .inner
             .replay
-            .insert(proof.replay_key, proof.expires, now())
+            .insert(proof.replay_key, proof.expires, now)
         {
             Insert::Fresh => Ok(()),
             Insert::Replayed => Err(Rejection::new(
@@ -179,9 +190,10 @@ impl Dpop {
                 "DPoP proof replayed (jti seen before)",
             )
             .in_dpop_scheme()),
-            Insert::Full => Err(Rejection::from(crate::TokenError::Unavailable {
-                retry_after: self.inner.lifetime.max(1),
-            })
+            Insert::Full => Err(Rejection::unavailable(
+                "DPoP replay cache is full, retry later",
+                self.inner.lifetime.max(1),
+            )
             .in_dpop_scheme()),
         }
     }
@@ -320,8 +332,15 @@ impl DpopBuilder {
                 Some(normal.trim_end_matches('/').to_owned())
             }
         };
-        if self.lifetime.is_zero() {
-            return Err(bad("DPoP proof lifetime must be above zero".into()));
+        if self.lifetime.is_zero() || self.lifetime > Duration::from_secs(3600) {
+            return Err(bad(
+                "DPoP proof lifetime must be above zero and at most an hour (proofs are meant to be fresh)".into(),
+            ));
+        }
+        if self.leeway > Duration::from_secs(300) {
+            return Err(bad(
+                "DPoP leeway above 300 seconds: clock skew should be seconds, not minutes".into(),
+            ));
         }
         if self.replay_entries == 0 {
             return Err(bad(
@@ -528,15 +547,26 @@ impl Inner {
             jkt,
             replay_key: u128::from_le_bytes(first),
             // Accepted until `iat + lifetime`; remember it a little longer.
-            expires: (iat as u64).saturating_add(self.lifetime + self.leeway + 1),
+            expires: (iat as u64)
+                .saturating_add(self.lifetime)
+                .saturating_add(self.leeway)
+                .saturating_add(1),
         })
     }
 
     /// The normalised URL of this request as the client addressed it.
     fn request_url(&self, headers: &HeaderMap, uri: &Uri) -> Option<String> {
         let path = uri.path();
+        if !path.starts_with('/') {
+            return None;
+        }
         if let Some(base) = &self.base_url {
-            return normalize(&format!("{base}{path}"));
+            let url = normalize(&format!("{base}{path}"))?;
+            // Dot segments must not climb out of the base's path.
+            let inside = url.len() > base.len()
+                && url.starts_with(base.as_str())
+                && url.as_bytes()[base.len()] == b'/';
+            return inside.then_some(url);
         }
         let (scheme, authority) = match (uri.scheme_str(), uri.authority()) {
             (Some(s), Some(a)) => (s, a.as_str()),
@@ -545,6 +575,14 @@ impl Inner {
                 headers.get(http::header::HOST)?.to_str().ok()?,
             ),
         };
+        // The Host header is the client's: it must be a bare host[:port], or it could move
+        // part of the path into the authority (`Host: api.test/admin`).
+        if !authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        {
+            return None;
+        }
         normalize(&format!("{scheme}://{authority}{path}"))
     }
 }
@@ -601,9 +639,9 @@ pub fn thumbprint(jwk: &serde_json::Map<String, serde_json::Value>) -> Option<St
 pub(crate) fn normalize(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => "443",
-        "http" => "80",
+    let default_port: u16 = match scheme.as_str() {
+        "https" => 443,
+        "http" => 80,
         _ => return None,
     };
     let path_at = rest.find('/').unwrap_or(rest.len());
@@ -628,13 +666,17 @@ pub(crate) fn normalize(url: &str) -> Option<String> {
     out.push_str("://");
     out.push_str(host);
     match port {
-        Some(p) if p.is_empty() || p == default_port => {}
-        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 5 => {
-            out.push(':');
-            out.push_str(p.trim_start_matches('0'));
+        Some("") | None => {}
+        Some(p) => {
+            if !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let n: u16 = p.parse().ok().filter(|&n| n != 0)?;
+            if n != default_port {
+                out.push(':');
+                out.push_str(&n.to_string());
+            }
         }
-        Some(_) => return None,
-        None => {}
     }
     let path = normalize_escapes(if path.is_empty() { "/" } else { path })?;
     out.push_str(&remove_dot_segments(&path));
@@ -649,6 +691,9 @@ fn normalize_escapes(path: &str) -> Option<String> {
         let c = b[i];
         if c == b'%' {
             let hex = path.get(i + 1..i + 3)?;
+            if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
+                return None;
+            }
             let v = u8::from_str_radix(hex, 16).ok()?;
             if v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~') {
                 out.push(v as char);
@@ -746,33 +791,46 @@ enum Insert {
 
 /// Seen proofs: hash of (thumbprint, `jti`) → when it may be forgotten.
 struct Replay {
-    shards: Vec<Mutex<HashMap<u128, u64>>>,
+    shards: Vec<Mutex<ReplayShard>>,
     per_shard: usize,
+}
+
+#[derive(Default)]
+struct ReplayShard {
+    seen: HashMap<u128, u64>,
+    /// When expired entries were last swept out (at most once a second, so a full shard
+    /// does not cost a sweep per request).
+    swept: u64,
 }
 
 impl Replay {
     fn new(max_entries: usize) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(ReplayShard::default()))
+                .collect(),
             per_shard: max_entries.div_ceil(SHARDS).max(1),
         }
     }
 
     fn insert(&self, key: u128, expires: u64, now: u64) -> Insert {
         let shard = &self.shards[(key as usize) % SHARDS];
-        let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&until) = map.get(&key) {
+        let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&until) = shard.seen.get(&key) {
             if until > now {
                 return Insert::Replayed;
             }
         }
-        if map.len() >= self.per_shard {
-            map.retain(|_, until| *until > now);
-            if map.len() >= self.per_shard {
+        if shard.seen.len() >= self.per_shard {
+            if shard.swept < now {
+                shard.swept = now;
+                shard.seen.retain(|_, until| *until > now);
+            }
+            if shard.seen.len() >= self.per_shard {
                 return Insert::Full;
             }
         }
-        map.insert(key, expires);
+        shard.seen.insert(key, expires);
         Insert::Fresh
     }
 }
@@ -817,7 +875,11 @@ mod tests {
             "https://a.test/~user/%2F/c"
         );
         assert_eq!(n("https://a.test/a%2fb").unwrap(), "https://a.test/a%2Fb");
+        assert_eq!(n("https://a.test:0443/x").unwrap(), "https://a.test/x");
         for bad in [
+            "https://a.test:0/x",
+            "https://a.test:65536/x",
+            "https://a.test/%+1",
             "ftp://a.test/",
             "https://user@a.test/",
             "https:///x",
@@ -828,6 +890,36 @@ mod tests {
         ] {
             assert!(n(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn request_url_refuses_host_injection_and_climbing_out_of_the_base() {
+        let dpop = |b: DpopBuilder| b.build().unwrap();
+        let from_host = dpop(Dpop::allowed());
+        let uri = Uri::from_static("/foo");
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::HOST, "api.test".parse().unwrap());
+        assert_eq!(
+            from_host.inner.request_url(&headers, &uri).as_deref(),
+            Some("https://api.test/foo")
+        );
+        for host in [
+            "api.test/admin",
+            "user@api.test",
+            "api.test?x",
+            "api.test\\x",
+        ] {
+            headers.insert(http::header::HOST, host.parse().unwrap());
+            assert_eq!(from_host.inner.request_url(&headers, &uri), None, "{host}");
+        }
+        let based = dpop(Dpop::allowed().public_base_url("https://h.test/api"));
+        let ok = Uri::from_static("/users");
+        assert_eq!(
+            based.inner.request_url(&HeaderMap::new(), &ok).as_deref(),
+            Some("https://h.test/api/users")
+        );
+        let climb = Uri::from_static("/../admin");
+        assert_eq!(based.inner.request_url(&HeaderMap::new(), &climb), None);
     }
 
     #[test]

@@ -142,6 +142,13 @@ pub enum TokenError {
     /// The token is bound to a key (`cnf`) and cannot be used as a plain bearer token.
     #[error("token is sender-constrained (cnf) and cannot be used as a bearer token")]
     BoundToken,
+    /// The introspection endpoint could not be asked, or gave no usable answer; the request
+    /// should be retried (`503`).
+    #[error("token introspection unavailable")]
+    IntrospectionUnavailable {
+        /// Seconds after which a retry may succeed.
+        retry_after: u64,
+    },
     /// The introspection endpoint says the token is not active (revoked, expired, unknown).
     #[error("token is not active")]
     Inactive,
@@ -292,6 +299,13 @@ impl Rejection {
     pub(crate) fn in_dpop_scheme(mut self) -> Self {
         self.dpop = true;
         self
+    }
+
+    /// `503` with `Retry-After`, for a server-side reason other than missing keys.
+    pub(crate) fn unavailable(description: &'static str, retry_after: u64) -> Self {
+        let mut r = Self::new(ErrorCode::TemporarilyUnavailable, description);
+        r.retry_after = Some(retry_after);
+        r
     }
 
     /// Send `nonce` in a `DPoP-Nonce` header.
@@ -484,6 +498,10 @@ impl From<TokenError> for Rejection {
                 dpop: false,
                 nonce: None,
             },
+            TokenError::IntrospectionUnavailable { retry_after } => Rejection::unavailable(
+                "token introspection is unavailable, retry later",
+                retry_after,
+            ),
             TokenError::DpopKeyMismatch => {
                 Rejection::new(ErrorCode::InvalidDpopProof, err.to_string())
             }

@@ -25,7 +25,8 @@
 //!
 //! # What the answer must say
 //!
-//! `active: true`; `exp`, `nbf`, `iat` (when present) are checked against the clock like a
+//! `active: true`; `token_type`, when present, `Bearer` or `DPoP` (a refresh token is not an
+//! access token); `exp`, `nbf`, `iat` (when present) are checked against the clock like a
 //! JWT's; `iss`, when present, must be a configured issuer; `aud` must contain a configured
 //! audience (a response without `aud` is refused unless the validator skips the audience
 //! check); a `cnf` binds the token as for JWTs (DPoP `cnf.jkt`). `scope`, `client_id`, `sub`,
@@ -38,7 +39,10 @@
 //! [`IntrospectionBuilder::max_cache_ttl`] (default 5 min; a token revoked at the
 //! authorization server may be accepted that long); inactive answers for
 //! [`IntrospectionBuilder::inactive_cache_ttl`] (default 10 s). The cache is bounded
-//! (default 10 000 entries, keyed by the whole token). When the endpoint cannot be reached,
+//! (default 10 000 entries, keyed by the whole token; inactive answers in a separate, smaller
+//! cache so a flood of made-up tokens cannot push out the active ones). Each validator keeps
+//! its own cache, since an answer is only good for the audience that checked it. When the
+//! endpoint cannot be reached,
 //! times out, answers an error status or something that is not an introspection response,
 //! the request gets `503` with `Retry-After`, never `401`: the token may well be valid.
 
@@ -68,6 +72,23 @@ pub enum ClientAuth {
 #[derive(Clone)]
 pub struct Introspection {
     inner: Arc<Inner>,
+    cache: Arc<Caches>,
+}
+
+/// Answers, checked by one validator: active ones, and (apart, so a flood of unknown tokens
+/// cannot push out the active ones) inactive ones.
+struct Caches {
+    active: TokenCache,
+    inactive: TokenCache,
+}
+
+impl Caches {
+    fn new(entries: usize) -> Self {
+        Self {
+            active: TokenCache::new(entries.max(1)),
+            inactive: TokenCache::new((entries / 4).max(1)),
+        }
+    }
 }
 
 struct Inner {
@@ -78,7 +99,7 @@ struct Inner {
     client: reqwest::Client,
     max_body: usize,
     allow_http: bool,
-    cache: TokenCache,
+    cache_entries: usize,
     max_ttl: u64,
     inactive_ttl: u64,
     retry_after: u64,
@@ -91,8 +112,13 @@ enum Endpoint {
     Discover {
         issuer: String,
         found: tokio::sync::OnceCell<String>,
+        /// When discovery last failed: retried at most every [`DISCOVERY_COOLDOWN`].
+        failed: std::sync::Mutex<Option<std::time::Instant>>,
     },
 }
+
+/// How long a failed discovery is not retried (requests meanwhile get 503).
+const DISCOVERY_COOLDOWN: Duration = Duration::from_secs(5);
 
 impl fmt::Debug for Introspection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -129,9 +155,21 @@ impl Introspection {
         }
     }
 
+    /// The same client and settings with a cache of its own.
+    pub(crate) fn with_own_cache(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            cache: Arc::new(Caches::new(self.inner.cache_entries)),
+        }
+    }
+
     /// A cached answer for exactly this token: `Some(None)` when it was inactive.
     pub(crate) fn cached(&self, token: &str) -> Option<Option<crate::Authenticated>> {
-        self.inner.cache.get_until(token, now())
+        let now = now();
+        if let Some(hit) = self.cache.active.get_until(token, now) {
+            return Some(hit);
+        }
+        self.cache.inactive.get_until(token, now).map(|_| None)
     }
 
     pub(crate) fn remember(
@@ -152,7 +190,13 @@ impl Introspection {
             None => now.saturating_add(self.inner.inactive_ttl),
         };
         if until > now {
-            self.inner.cache.insert_until(token, auth.cloned(), until);
+            match auth {
+                Some(a) => self
+                    .cache
+                    .active
+                    .insert_until(token, Some(a.clone()), until),
+                None => self.cache.inactive.insert_until(token, None, until),
+            }
         }
     }
 
@@ -165,10 +209,30 @@ impl Introspection {
         let inner = &self.inner;
         let url = match &inner.endpoint {
             Endpoint::Fixed(url) => url.clone(),
-            Endpoint::Discover { issuer, found } => found
-                .get_or_try_init(|| self.discover(issuer))
-                .await?
-                .clone(),
+            Endpoint::Discover {
+                issuer,
+                found,
+                failed,
+            } => {
+                if found.get().is_none() {
+                    let last = *failed.lock().unwrap_or_else(|e| e.into_inner());
+                    if last.is_some_and(|t| t.elapsed() < DISCOVERY_COOLDOWN) {
+                        return Err(FetchError::Discovery {
+                            issuer: issuer.clone(),
+                            reason: "discovery failed moments ago; waiting before the next try"
+                                .into(),
+                        });
+                    }
+                }
+                match found.get_or_try_init(|| self.discover(issuer)).await {
+                    Ok(url) => url.clone(),
+                    Err(e) => {
+                        *failed.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(std::time::Instant::now());
+                        return Err(e);
+                    }
+                }
+            }
         };
         let mut form = vec![("token", token), ("token_type_hint", "access_token")];
         let mut request = inner.client.post(&url).header("accept", "application/json");
@@ -373,6 +437,7 @@ impl IntrospectionBuilder {
                 Endpoint::Discover {
                     issuer,
                     found: tokio::sync::OnceCell::new(),
+                    failed: std::sync::Mutex::new(None),
                 }
             }
             (None, None) => {
@@ -393,7 +458,9 @@ impl IntrospectionBuilder {
             .https_only(!allow_http)
             .build()
             .map_err(|e| bad(format!("HTTP client: {e}")))?;
+        let cache = Arc::new(Caches::new(self.cache_entries));
         Ok(Introspection {
+            cache,
             inner: Arc::new(Inner {
                 endpoint,
                 client_id: self.client_id,
@@ -402,7 +469,7 @@ impl IntrospectionBuilder {
                 client,
                 max_body: self.options.max_body,
                 allow_http,
-                cache: TokenCache::new(self.cache_entries.max(1)),
+                cache_entries: self.cache_entries,
                 max_ttl: if self.cache_entries == 0 {
                     0
                 } else {

@@ -279,7 +279,7 @@ impl Validator {
             }),
             // Only a cached answer can be given without waiting.
             #[cfg(feature = "remote")]
-            Step::Introspect(v) => Err(TokenError::Unavailable {
+            Step::Introspect(v) => Err(TokenError::IntrospectionUnavailable {
                 retry_after: v.introspection_retry_after(),
             }),
         }
@@ -328,12 +328,12 @@ impl Validator {
         binding: Option<&str>,
     ) -> Result<Authenticated, TokenError> {
         let Kind::One(inner) = &*self.inner else {
-            return Err(TokenError::Unavailable { retry_after: 1 });
+            return Err(TokenError::IntrospectionUnavailable { retry_after: 1 });
         };
         let Some(introspection) = &inner.introspection else {
-            return Err(TokenError::Unavailable { retry_after: 1 });
+            return Err(TokenError::IntrospectionUnavailable { retry_after: 1 });
         };
-        let unavailable = |_why: &str| TokenError::Unavailable {
+        let unavailable = |_why: &str| TokenError::IntrospectionUnavailable {
             retry_after: introspection.retry_after(),
         };
         let json = match introspection.ask(token).await {
@@ -348,9 +348,11 @@ impl Validator {
         #[derive(Deserialize)]
         struct Active {
             active: bool,
+            #[serde(default)]
+            token_type: Option<String>,
         }
-        let active = match parse_object::<Active>(json.as_bytes()) {
-            Some(a) => a.active,
+        let (active, token_type) = match parse_object::<Active>(json.as_bytes()) {
+            Some(a) => (a.active, a.token_type),
             None => {
                 #[cfg(feature = "tracing")]
                 tracing::warn!(
@@ -362,6 +364,13 @@ impl Validator {
         if !active {
             introspection.remember(token, None, None);
             return Err(TokenError::Inactive);
+        }
+        // Only access tokens: an authorization server that also answers for refresh tokens
+        // says so in `token_type` (RFC 7662 §2.2; `DPoP` for bound ones, RFC 9449 §6.2).
+        if let Some(t) = token_type.as_deref() {
+            if !t.eq_ignore_ascii_case("bearer") && !t.eq_ignore_ascii_case("dpop") {
+                return Err(TokenError::InvalidClaim("token_type"));
+            }
         }
         let mut registered = match parse_object_str::<Registered>(&json) {
             Some(r) => r,
@@ -654,6 +663,12 @@ impl Inner {
             numeric_date(nbf, "nbf")?;
             if now + self.leeway < nbf {
                 return Err(TokenError::NotYetValid);
+            }
+        }
+        if let Some(iat) = c.iat {
+            numeric_date(iat, "iat")?;
+            if iat > now + self.leeway {
+                return Err(TokenError::IssuedInFuture);
             }
         }
         if self.check_issuer {
@@ -1086,8 +1101,12 @@ impl ValidatorBuilder {
     /// that are not shaped like a JWS go to the endpoint; JWTs are still verified with this
     /// validator's keys, if it has any (with introspection, keys are optional).
     #[cfg(feature = "remote")]
+    ///
+    /// Each validator keeps its own cache of answers (they were checked against its
+    /// audiences, issuers and claim checks), even when it is given a clone of another's
+    /// `Introspection`.
     pub fn introspection(mut self, introspection: crate::introspect::Introspection) -> Self {
-        self.introspection = Some(introspection);
+        self.introspection = Some(introspection.with_own_cache());
         self
     }
 

@@ -576,3 +576,50 @@ fn bad_configuration_is_refused_at_build_time() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+/// Keys that take a while to arrive: the request waits for the fetch.
+struct SlowKeys(String, Duration);
+
+impl tower_bearer::remote::Fetch for SlowKeys {
+    fn get<'a>(&'a self, _url: &'a str) -> tower_bearer::remote::FetchFuture<'a> {
+        Box::pin(async move {
+            tokio::time::sleep(self.1).await;
+            Ok(tower_bearer::remote::Fetched::new(self.0.clone()))
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_proof_that_expires_while_keys_are_fetched_is_refused_not_replayable() {
+    let issuer = TestIssuer::new();
+    let validator = tower_bearer::Validator::builder()
+        .issuer(issuer.issuer_id())
+        .audience(issuer.audience_id())
+        .jwks_url("https://issuer.test/jwks")
+        .fetcher(SlowKeys(issuer.jwks(), Duration::from_millis(2500)))
+        .build()
+        .unwrap();
+    let dpop = Dpop::allowed()
+        .proof_lifetime(Duration::from_secs(1))
+        .leeway(Duration::ZERO)
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/users", get(|| async { "ok" }))
+        .layer(BearerLayer::new(validator).dpop(dpop));
+    let client = DpopClient::new(Algorithm::ES256);
+    let token = bound_token(&issuer, &client);
+    let proof = client.proof("GET", URL, &token);
+    // Two copies of one proof, both waiting for the same (slow) first key fetch.
+    let (a, b) = tokio::join!(
+        dpop_call(&app, &token, &proof),
+        dpop_call(&app, &token, &proof)
+    );
+    for answer in [&a, &b] {
+        assert_proof_refused(answer, "expired while waiting");
+    }
+    // Keys are loaded now: a fresh proof goes through, and only once.
+    let fresh = client.proof("GET", URL, &token);
+    assert_eq!(dpop_call(&app, &token, &fresh).await.status, StatusCode::OK);
+    assert_proof_refused(&dpop_call(&app, &token, &fresh).await, "replay");
+}

@@ -372,3 +372,72 @@ fn bad_configuration_is_refused_at_build_time() {
     );
     assert!(!debug.contains("topsecret"), "{debug}");
 }
+
+#[tokio::test]
+async fn answers_checked_by_one_validator_never_pass_for_another() {
+    let (base, _) = endpoint(vec![(ACTIVE, active("users:read"))]).await;
+    // One Introspection, cloned into two validators for different audiences.
+    let shared = introspection(&base).build().unwrap();
+    let for_us = app(opaque_only(shared.clone()));
+    let for_other_api = app(Validator::builder()
+        .issuer(TEST_ISSUER)
+        .audience("https://other.api")
+        .introspection(shared)
+        .build()
+        .unwrap());
+    assert_eq!(call(&for_us, ACTIVE).await.0, StatusCode::OK);
+    let (status, body, _) = call(&for_other_api, ACTIVE).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error_description"], "audience mismatch");
+}
+
+#[tokio::test]
+async fn refresh_tokens_and_future_iat_are_refused() {
+    let mut refresh = active("users:read");
+    refresh["token_type"] = json!("refresh_token");
+    let mut dpop = active("users:read");
+    dpop["token_type"] = json!("DPoP");
+    let mut future = active("users:read");
+    future["iat"] = json!(now() + 3600);
+    let (base, _) = endpoint(vec![
+        ("refresh", refresh),
+        ("dpop-typed", dpop),
+        ("future", future),
+    ])
+    .await;
+    let app = app(opaque_only(introspection(&base).build().unwrap()));
+    for token in ["refresh", "future"] {
+        let (status, body, _) = call(&app, token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{token}: {body}");
+    }
+    // `token_type: DPoP` without `cnf` is still an access token; as Bearer it passes here
+    // because nothing binds it (a bound one would carry `cnf.jkt`).
+    assert_eq!(call(&app, "dpop-typed").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn failed_discovery_is_retried_after_a_cooldown_not_per_request() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let broken = Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, broken).await.unwrap() });
+    let intro = Introspection::builder("resource-server", "secret")
+        .discover(format!("http://{addr}"))
+        .remote_options(RemoteOptions::new().allow_http(true))
+        .build()
+        .unwrap();
+    let app = app(opaque_only(intro));
+    for _ in 0..5 {
+        assert_eq!(call(&app, ACTIVE).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    }
+    // One discovery attempt: the OpenID document, then RFC 8414's.
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+}
