@@ -413,8 +413,8 @@ struct ProofHeader {
     typ: Option<String>,
     alg: String,
     jwk: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
+    #[serde(default, deserialize_with = "crate::validator::present")]
+    crit: bool,
 }
 
 #[derive(Deserialize)]
@@ -467,7 +467,7 @@ impl Inner {
         {
             return Err("DPoP proof typ must be dpop+jwt".into());
         }
-        if header.crit.is_some() {
+        if header.crit {
             return Err("DPoP proof has unsupported critical headers".into());
         }
         let alg = Algorithm::from_name(&header.alg)

@@ -551,7 +551,7 @@ impl Inner {
         let header = parse_object::<Header<'_>>(header_bytes)
             .ok_or(TokenError::Malformed("header is not a valid JSON object"))?;
         let alg = Algorithm::from_name(&header.alg).ok_or(TokenError::UnsupportedAlgorithm)?;
-        if header.crit.is_some() {
+        if header.crit {
             return Err(TokenError::CriticalHeader.into());
         }
         if !typ_allowed(inner.typ, header.typ.as_deref()) {
@@ -923,8 +923,14 @@ struct Header<'a> {
     kid: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     typ: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<IgnoredAny>,
+    /// Present at all (even `null`): refused, since no extension is understood.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+/// `true` for a member that is present, whatever its value (`null` included).
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// Configures a [`Validator`].
