@@ -404,7 +404,8 @@ async fn disallowed_typ_unknown_crit_and_bound_tokens() {
     .await;
     t.invalid(&i.token().header("crit", json!([])).sign()).await;
     // `null` is not "absent": RFC 7515 §4.1.11 makes `crit` an array when present.
-    t.invalid(&i.token().header("crit", json!(null)).sign()).await;
+    t.invalid(&i.token().header("crit", json!(null)).sign())
+        .await;
     t.invalid(
         &i.token()
             .claim(
