@@ -1217,6 +1217,16 @@ impl ValidatorBuilder {
         if self.audiences.is_empty() && !self.skip_audience {
             return Err(ConfigError::MissingAudience);
         }
+        if self.issuers.iter().any(|i| i.trim().is_empty()) {
+            return Err(ConfigError::Invalid(
+                "an issuer is empty or blank: pass the issuer identifier exactly as it appears in `iss`, such as https://auth.example.com".into(),
+            ));
+        }
+        if self.audiences.iter().any(|a| a.trim().is_empty()) {
+            return Err(ConfigError::Invalid(
+                "an audience is empty or blank: pass this API's identifier exactly as it appears in `aud`, such as https://api.example.com".into(),
+            ));
+        }
         #[cfg(feature = "remote")]
         let keys = match self.remote {
             Some(source) => {

@@ -414,6 +414,17 @@ fn configuration_errors() {
         Err(ConfigError::MissingAudience)
     ));
     assert!(matches!(builder().build(), Err(ConfigError::NoKeys)));
+    // An empty or blank issuer or audience would match a token carrying an empty one.
+    for (iss, aud) in [("", "a"), (" ", "a"), ("i", ""), ("i", "\t")] {
+        let err = Validator::builder()
+            .issuer(iss)
+            .audience(aud)
+            .hmac_secret([1u8; 32], Algorithm::HS256)
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty or blank"), "{iss:?} {aud:?}: {err}");
+    }
     assert!(matches!(
         builder().hmac_secret([1u8; 16], Algorithm::HS256).build(),
         Err(ConfigError::WeakHmacSecret { .. })
