@@ -39,7 +39,8 @@
 //! [`IntrospectionBuilder::max_cache_ttl`] (default 5 min; a token revoked at the
 //! authorization server may be accepted that long); inactive answers for
 //! [`IntrospectionBuilder::inactive_cache_ttl`] (default 10 s). The cache is bounded
-//! (default 10 000 entries, keyed by the whole token; inactive answers in a separate, smaller
+//! (default 10 000 entries, keyed by the whole token; concurrent requests with one token share
+//! one call to the endpoint; inactive answers in a separate, smaller
 //! cache so a flood of made-up tokens cannot push out the active ones). Each validator keeps
 //! its own cache, since an answer is only good for the audience that checked it. When the
 //! endpoint cannot be reached,
@@ -75,6 +76,30 @@ pub struct Introspection {
     cache: Arc<Caches>,
 }
 
+/// Calls in flight, by token: concurrent requests with the same token share one call.
+type Flights = std::sync::Mutex<std::collections::HashMap<u128, Flight>>;
+type Flight = (Box<str>, Arc<tokio::sync::OnceCell<Result<String, String>>>);
+
+/// Removes its flight when the call that started it ends, however it ends (a cancelled
+/// request included); waiters that still hold the cell finish it themselves.
+struct Landing<'a> {
+    flights: &'a Flights,
+    key: u128,
+    cell: Arc<tokio::sync::OnceCell<Result<String, String>>>,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if flights
+            .get(&self.key)
+            .is_some_and(|(_, cell)| Arc::ptr_eq(cell, &self.cell))
+        {
+            flights.remove(&self.key);
+        }
+    }
+}
+
 /// Answers, checked by one validator: active ones, and (apart, so a flood of unknown tokens
 /// cannot push out the active ones) inactive ones.
 struct Caches {
@@ -103,6 +128,7 @@ struct Inner {
     max_ttl: u64,
     inactive_ttl: u64,
     retry_after: u64,
+    flights: Flights,
 }
 
 enum Endpoint {
@@ -204,8 +230,38 @@ impl Introspection {
         self.inner.retry_after
     }
 
-    /// Ask the endpoint about `token`: the response's JSON object text.
+    /// Ask the endpoint about `token`: the response's JSON object text. Concurrent calls for
+    /// the same token share one request to the endpoint.
     pub(crate) async fn ask(&self, token: &str) -> Result<String, FetchError> {
+        let key = xxhash_rust::xxh3::xxh3_128(token.as_bytes());
+        let (cell, landing) = {
+            let mut flights = self.inner.flights.lock().unwrap_or_else(|e| e.into_inner());
+            match flights.get(&key) {
+                Some((t, cell)) if **t == *token => (cell.clone(), None),
+                _ => {
+                    let cell = Arc::new(tokio::sync::OnceCell::new());
+                    flights.insert(key, (token.into(), cell.clone()));
+                    let landing = Landing {
+                        flights: &self.inner.flights,
+                        key,
+                        cell: cell.clone(),
+                    };
+                    (cell, Some(landing))
+                }
+            }
+        };
+        let result = cell
+            .get_or_init(|| async { self.ask_endpoint(token).await.map_err(|e| e.to_string()) })
+            .await
+            .clone();
+        drop(landing);
+        result.map_err(|reason| FetchError::Transport {
+            url: "the introspection endpoint".into(),
+            reason,
+        })
+    }
+
+    async fn ask_endpoint(&self, token: &str) -> Result<String, FetchError> {
         let inner = &self.inner;
         let url = match &inner.endpoint {
             Endpoint::Fixed(url) => url.clone(),
@@ -481,6 +537,7 @@ impl IntrospectionBuilder {
                     self.inactive_ttl.as_secs()
                 },
                 retry_after: self.options.timeout.as_secs().clamp(1, 30),
+                flights: std::sync::Mutex::new(std::collections::HashMap::new()),
             }),
         })
     }

@@ -65,6 +65,10 @@ async fn endpoint(answers: Vec<(&'static str, Value)>) -> (String, Arc<Seen>) {
                             tokio::time::sleep(Duration::from_secs(5)).await;
                             (StatusCode::OK, "{}".to_owned())
                         }
+                        "slow-ok" => {
+                            tokio::time::sleep(Duration::from_millis(300)).await;
+                            (StatusCode::OK, active("users:read").to_string())
+                        }
                         "huge" => (StatusCode::OK, "x".repeat(300_000)),
                         "garbage" => (StatusCode::OK, "<html>".to_owned()),
                         "500" => (StatusCode::INTERNAL_SERVER_ERROR, String::new()),
@@ -440,4 +444,21 @@ async fn failed_discovery_is_retried_after_a_cooldown_not_per_request() {
     }
     // One discovery attempt: the OpenID document, then RFC 8414's.
     assert_eq!(hits.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_token_share_one_call() {
+    let (base, seen) = endpoint(vec![]).await;
+    let app = app(opaque_only(introspection(&base).build().unwrap()));
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { call(&app, "slow-ok").await })
+        })
+        .collect();
+    for handle in calls {
+        let (status, body, _) = handle.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 1);
 }
