@@ -10,18 +10,17 @@
 // A global allocator is unsafe to implement; this bench needs one to count allocations.
 #![allow(unsafe_code)]
 
+mod common;
+
+use common::{block_on, FloorClaims};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
 use jsonwebtoken::{DecodingKey, Validation};
-use serde::Deserialize;
 use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_bearer::testing::{keys, TestIssuer};
 use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer};
@@ -51,30 +50,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-#[allow(dead_code)]
-#[derive(Deserialize)]
-struct FloorClaims {
-    iss: String,
-    sub: Option<String>,
-    aud: String,
-    exp: f64,
-    nbf: Option<f64>,
-    iat: Option<f64>,
-    jti: Option<String>,
-    client_id: Option<String>,
-    scope: Option<String>,
-}
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 /// Allocations and bytes of `f`, averaged over 1000 runs after a warm-up.
 fn count<T>(mut f: impl FnMut() -> T) -> (f64, f64) {

@@ -10,11 +10,11 @@
 //! axum Router), `cache_hit` (validator with the verified-token cache, after the first call),
 //! `axum_no_auth` (the same axum route with no authentication at all: the router's own cost).
 
+mod common;
+
+use common::{block_on, FloorClaims};
 use std::convert::Infallible;
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use axum::routing::get;
 use axum::Router;
@@ -23,35 +23,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
 use jsonwebtoken::{DecodingKey, Validation};
-use serde::Deserialize;
 use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_bearer::testing::{keys, TestIssuer};
 use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer, Validator};
-
-/// The same claims our validator reads.
-#[allow(dead_code)]
-#[derive(Deserialize)]
-struct FloorClaims {
-    iss: String,
-    sub: Option<String>,
-    aud: String,
-    exp: f64,
-    nbf: Option<f64>,
-    iat: Option<f64>,
-    jti: Option<String>,
-    client_id: Option<String>,
-    scope: Option<String>,
-}
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
 
 /// Time one request through `svc`; building the request is not timed.
 fn bench_service<S, B>(

@@ -8,49 +8,25 @@
 //! each one cannot). Requests are built outside the timing; each stack's answer is asserted
 //! to be 200 before timing, so a misconfigured peer cannot look fast by refusing.
 
-use std::future::Future;
+#[path = "../../common/mod.rs"]
+mod common;
+
+use common::{block_on, FloorClaims};
 use std::hint::black_box;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{HeaderValue, Request};
-use serde::Deserialize;
 use tower::{Service, ServiceExt};
 use tower_bearer::testing::{keys, TestIssuer};
 use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer};
 
 const SECRET: &str = "tower-bearer test secret, never use in production!!!!!!!!!!!!!!!";
 
-#[allow(dead_code)]
-#[derive(Debug, Clone, Deserialize)]
-struct PeerClaims {
-    iss: String,
-    sub: Option<String>,
-    aud: String,
-    exp: f64,
-    nbf: Option<f64>,
-    iat: Option<f64>,
-    jti: Option<String>,
-    client_id: Option<String>,
-    scope: Option<String>,
-}
-
-fn has_scope(c: &PeerClaims) -> bool {
+fn has_scope(c: &FloorClaims) -> bool {
     c.scope
         .as_deref()
         .is_some_and(|s| s.split(' ').any(|x| x == "users:read"))
-}
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
 }
 
 /// Time one request through `svc` (axum 0.7 or 0.8: any response body), after checking that
@@ -124,9 +100,9 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
     v11.set_issuer(&[&iss]);
     v11.set_audience(&[&aud]);
     v11.validate_nbf = true;
-    assert!(jsonwebtoken::decode::<PeerClaims>(&token, &floor_key, &v11).is_ok());
+    assert!(jsonwebtoken::decode::<FloorClaims>(&token, &floor_key, &v11).is_ok());
     g.bench_function("floor", |b| {
-        b.iter(|| jsonwebtoken::decode::<PeerClaims>(black_box(&token), &floor_key, &v11).is_ok())
+        b.iter(|| jsonwebtoken::decode::<FloorClaims>(black_box(&token), &floor_key, &v11).is_ok())
     });
 
     // tower-bearer: the layer and the scope guard in an axum 0.8 router.
@@ -147,7 +123,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
 
     // jwt-authorizer 0.15 (axum 0.7, jsonwebtoken 9): a layer; the scope through `check`.
     let builder = match alg {
-        Algorithm::HS256 => jwt_authorizer::JwtAuthorizer::<PeerClaims>::from_secret(SECRET),
+        Algorithm::HS256 => jwt_authorizer::JwtAuthorizer::<FloorClaims>::from_secret(SECRET),
         Algorithm::RS256 => jwt_authorizer::JwtAuthorizer::from_rsa_pem_text(keys::RSA_PUBLIC),
         Algorithm::ES256 => jwt_authorizer::JwtAuthorizer::from_ec_pem_text(keys::P256_PUBLIC),
         _ => jwt_authorizer::JwtAuthorizer::from_ed_pem_text(keys::ED25519_PUBLIC),
@@ -198,11 +174,11 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         .validation(v10)
         .build()
         .expect("axum-jwt-auth");
-    let decoder: axum_jwt_auth::Decoder<PeerClaims> = Arc::new(decoder);
+    let decoder: axum_jwt_auth::Decoder<FloorClaims> = Arc::new(decoder);
     let mut ajwt: axum::Router = axum::Router::new()
         .route(
             "/users",
-            axum::routing::get(|c: axum_jwt_auth::Claims<PeerClaims>| async move {
+            axum::routing::get(|c: axum_jwt_auth::Claims<FloorClaims>| async move {
                 if has_scope(&c.claims) {
                     http::StatusCode::OK
                 } else {
@@ -242,7 +218,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
             .expect("tower-oauth2-resource-server tenant");
     let server = runtime
         .block_on(
-            tower_oauth2_resource_server::server::OAuth2ResourceServer::<PeerClaims>::builder()
+            tower_oauth2_resource_server::server::OAuth2ResourceServer::<FloorClaims>::builder()
                 .add_tenant(tenant)
                 .build(),
         )
@@ -251,7 +227,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         .route(
             "/users",
             axum::routing::get(
-                |axum::Extension(c): axum::Extension<PeerClaims>| async move {
+                |axum::Extension(c): axum::Extension<FloorClaims>| async move {
                     if has_scope(&c) {
                         http::StatusCode::OK
                     } else {
