@@ -314,27 +314,14 @@ where
                             },
                             Step::Done(Err(err)) => Err((token_rejection(&token, err), private)),
                             #[cfg(feature = "remote")]
-                            Step::Wait(remote, generation) => {
-                                // Off the hot path: keys must be fetched first. The ready
-                                // service goes into the future; a fresh clone stays for the
-                                // next call.
+                            pending @ (Step::Wait(..) | Step::Introspect(..)) => {
+                                // Off the hot path: keys must be fetched or the token
+                                // introspected first. The ready service goes into the
+                                // future; a fresh clone stays for the next call.
                                 let clone = self.inner.clone();
                                 let inner = std::mem::replace(&mut self.inner, clone);
                                 let config = self.config.clone();
-                                let future = async move {
-                                    let _ = remote.refresh(generation).await;
-                                    wait_then_call(config, inner, req, token, proof).await
-                                };
-                                return ResponseFuture::waiting(Box::pin(future), private);
-                            }
-                            #[cfg(feature = "remote")]
-                            Step::Introspect(validator) => {
-                                let clone = self.inner.clone();
-                                let inner = std::mem::replace(&mut self.inner, clone);
-                                let config = self.config.clone();
-                                let future = introspect_then_call(
-                                    config, validator, inner, req, token, proof,
-                                );
+                                let future = slow_path(config, inner, req, token, proof, pending);
                                 return ResponseFuture::waiting(Box::pin(future), private);
                             }
                         }
@@ -408,45 +395,35 @@ fn insert<B>(req: &mut Request<B>, auth: crate::Authenticated, token: crate::Bea
     ext.insert(token);
 }
 
+/// Wait for what `pending` needs (a key fetch, or an introspection call), then answer.
 #[cfg(feature = "remote")]
-async fn wait_then_call<S, ReqBody, ResBody>(
+async fn slow_path<S, ReqBody, ResBody>(
     config: Arc<Config>,
     inner: S,
     req: Request<ReqBody>,
     token: crate::BearerToken,
     proof: Option<crate::dpop::Proof>,
+    pending: Step,
 ) -> Result<Response<ResBody>, S::Error>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     ResBody: From<Bytes>,
 {
     let binding = proof.as_ref().map(|p| p.jkt.as_str());
-    let result = match config.validator.step(token.as_str(), false, binding) {
+    let pending = match pending {
+        Step::Wait(remote, generation) => {
+            let _ = remote.refresh(generation).await;
+            config.validator.step(token.as_str(), false, binding)
+        }
+        other => other,
+    };
+    let result = match pending {
         Step::Done(result) => result,
         Step::Wait(remote, _) => Err(crate::TokenError::Unavailable {
             retry_after: remote.unavailable(),
         }),
         Step::Introspect(v) => v.introspect(token.as_str(), binding).await,
     };
-    finish(config, inner, req, token, proof, result).await
-}
-
-/// Introspect an opaque token, then answer.
-#[cfg(feature = "remote")]
-async fn introspect_then_call<S, ReqBody, ResBody>(
-    config: Arc<Config>,
-    validator: crate::Validator,
-    inner: S,
-    req: Request<ReqBody>,
-    token: crate::BearerToken,
-    proof: Option<crate::dpop::Proof>,
-) -> Result<Response<ResBody>, S::Error>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<Bytes>,
-{
-    let binding = proof.as_ref().map(|p| p.jkt.as_str());
-    let result = validator.introspect(token.as_str(), binding).await;
     finish(config, inner, req, token, proof, result).await
 }
 

@@ -106,6 +106,7 @@ impl Algorithm {
         }
     }
 
+    #[cfg_attr(all(feature = "aws-lc-rs", not(feature = "testing")), allow(dead_code))]
     pub(crate) fn to_jwt(self) -> jsonwebtoken::Algorithm {
         use jsonwebtoken::Algorithm as J;
         match self {

@@ -99,6 +99,7 @@ mod backend {
     use jsonwebtoken::crypto::CryptoProvider;
 
     /// The backend this crate verifies with, independent of jsonwebtoken's process default.
+    #[cfg_attr(all(feature = "aws-lc-rs", not(feature = "testing")), allow(dead_code))]
     pub(crate) fn provider() -> &'static CryptoProvider {
         #[cfg(feature = "aws-lc-rs")]
         {
