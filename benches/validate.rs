@@ -9,6 +9,9 @@
 //! `tower` (BearerLayer + RequireScopeLayer over a trivial service), `axum` (the same in an
 //! axum Router), `cache_hit` (validator with the verified-token cache, after the first call),
 //! `axum_no_auth` (the same axum route with no authentication at all: the router's own cost).
+//!
+//! Every router is finished with `with_state(())`, as `axum::serve` does: otherwise axum
+//! turns each handler into a route again on every request, which no server pays.
 
 mod common;
 
@@ -105,7 +108,8 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm) {
             "/users",
             get(|| async { "ok" }).route_layer(RequireScopeLayer::all(["users:read"])),
         )
-        .layer(BearerLayer::new(validator.clone()));
+        .layer(BearerLayer::new(validator.clone()))
+        .with_state(());
     let header = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
 
     let probe = |status: http::StatusCode| assert_eq!(status, 200, "{alg}: stack must accept");
@@ -154,13 +158,17 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm) {
     // and boxes each wrapped route per request.
     let mut outer = tower::Layer::layer(
         &BearerLayer::new(validator.clone()),
-        Router::new().route(
-            "/users",
-            get(|| async { "ok" }).route_layer(RequireScopeLayer::all(["users:read"])),
-        ),
+        Router::new()
+            .route(
+                "/users",
+                get(|| async { "ok" }).route_layer(RequireScopeLayer::all(["users:read"])),
+            )
+            .with_state::<()>(()),
     );
     bench_service(&mut g, "axum_outer_layer", &mut outer, axum_request);
-    let mut bare: Router = Router::new().route("/users", get(|| async { "ok" }));
+    let mut bare: Router = Router::new()
+        .route("/users", get(|| async { "ok" }))
+        .with_state(());
     bench_service(&mut g, "axum_no_auth", &mut bare, axum_request);
     // What a client reusing its token costs through the router: the cache hit plus the layers.
     let mut router_cached: Router = Router::new()
@@ -168,7 +176,8 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm) {
             "/users",
             get(|| async { "ok" }).route_layer(RequireScopeLayer::all(["users:read"])),
         )
-        .layer(BearerLayer::new(cached.clone()));
+        .layer(BearerLayer::new(cached.clone()))
+        .with_state(());
     bench_service(&mut g, "axum_cache_hit", &mut router_cached, axum_request);
     g.finish();
 }

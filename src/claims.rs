@@ -7,6 +7,8 @@ use std::sync::Arc;
 use serde::de::{self, DeserializeOwned, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::scope::ScopeIndex;
+
 /// The claims of a validated access token.
 ///
 /// Cheap to clone. The registered claims are parsed once during validation; your own claims
@@ -15,19 +17,21 @@ use serde::Deserialize;
 /// `Debug` shows the issuer, subject, audience and times, never the token.
 #[derive(Clone)]
 pub struct TokenClaims {
-    inner: Arc<Inner>,
+    inner: Arc<Grant>,
 }
 
-struct Inner {
-    registered: Registered,
-    json: String,
+/// Everything a validation produces, in one allocation that [`TokenClaims`] and
+/// [`Scopes`](crate::Scopes) share: the registered claims, the claims JSON, and the index of
+/// the granted scopes (which usually points into that JSON rather than copying it).
+pub(crate) struct Grant {
+    pub(crate) registered: Registered,
+    pub(crate) json: String,
+    pub(crate) scopes: ScopeIndex,
 }
 
 impl TokenClaims {
-    pub(crate) fn new(registered: Registered, json: String) -> Self {
-        Self {
-            inner: Arc::new(Inner { registered, json }),
-        }
+    pub(crate) fn from_grant(inner: Arc<Grant>) -> Self {
+        Self { inner }
     }
 
     /// `iss`: the issuer (always present after validation).
@@ -233,6 +237,12 @@ impl Registered {
             Some(Aud::Many(v)) => ok &= v.iter_mut().all(|t| t.rebase(json)),
             None => {}
         }
+        for claim in [&mut self.scope, &mut self.scp].into_iter().flatten() {
+            match claim {
+                StringOrList::String(t) => ok &= t.rebase(json),
+                StringOrList::List(v) => ok &= v.iter_mut().all(|t| t.rebase(json)),
+            }
+        }
         ok
     }
 }
@@ -336,16 +346,27 @@ impl<'de> Deserialize<'de> for Aud {
 }
 
 /// A scope claim: one delimited string, or an array of strings. Array members that are not
-/// strings are dropped (they can never match a scope).
-#[derive(Debug)]
+/// strings are dropped (they can never match a scope). Like the other string claims, the
+/// strings are positions in the claims JSON unless they had escapes.
 pub(crate) enum StringOrList {
-    String(String),
-    List(Vec<String>),
+    String(Text),
+    List(Vec<Text>),
+}
+
+impl StringOrList {
+    /// Whether every string sits in the claims JSON (no escapes), after [`Registered::rebase`].
+    pub(crate) fn in_json(&self) -> bool {
+        let span = |t: &Text| matches!(t, Text::Span(..));
+        match self {
+            StringOrList::String(t) => span(t),
+            StringOrList::List(v) => v.iter().all(span),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for StringOrList {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Item(Option<String>);
+        struct Item(Option<Text>);
         impl<'de> Deserialize<'de> for Item {
             fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct IV;
@@ -354,8 +375,12 @@ impl<'de> Deserialize<'de> for StringOrList {
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                         f.write_str("any JSON value")
                     }
+                    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Item, E> {
+                        Text::deserialize(de::value::BorrowedStrDeserializer::new(v))
+                            .map(|t| Item(Some(t)))
+                    }
                     fn visit_str<E: de::Error>(self, v: &str) -> Result<Item, E> {
-                        Ok(Item(Some(v.to_owned())))
+                        Ok(Item(Some(Text::Owned(v.into()))))
                     }
                     fn visit_bool<E>(self, _: bool) -> Result<Item, E> {
                         Ok(Item(None))
@@ -391,8 +416,12 @@ impl<'de> Deserialize<'de> for StringOrList {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or an array of strings")
             }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<StringOrList, E> {
+                Text::deserialize(de::value::BorrowedStrDeserializer::new(v))
+                    .map(StringOrList::String)
+            }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<StringOrList, E> {
-                Ok(StringOrList::String(v.to_owned()))
+                Ok(StringOrList::String(Text::Owned(v.into())))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrList, A::Error> {
                 let mut out = Vec::new();

@@ -413,7 +413,7 @@ struct ProofHeader {
     typ: Option<String>,
     alg: String,
     jwk: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default, deserialize_with = "crate::validator::present")]
+    #[serde(default, deserialize_with = "crate::header::present")]
     crit: bool,
 }
 

@@ -69,6 +69,7 @@ pub mod error;
 #[cfg(feature = "axum")]
 pub mod extract;
 pub mod form;
+mod header;
 #[cfg(feature = "remote")]
 pub mod introspect;
 pub mod keys;
@@ -157,9 +158,19 @@ pub mod __fuzz {
         let Ok(mut registered) = serde_json::from_str::<crate::claims::Registered>(json) else {
             return Vec::new();
         };
+        if !registered.rebase(json) {
+            return Vec::new();
+        }
         let source = crate::ScopeClaims::standard().delimiter(delimiter);
-        match source.extract(&mut registered, json, None) {
-            Some(scopes) => scopes.iter().map(str::to_owned).collect(),
+        match source.extract(&registered, json, None) {
+            Some(scopes) => crate::Scopes::from_grant(std::sync::Arc::new(crate::claims::Grant {
+                registered,
+                json: json.to_owned(),
+                scopes,
+            }))
+            .iter()
+            .map(str::to_owned)
+            .collect(),
             None => Vec::new(),
         }
     }

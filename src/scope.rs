@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::claims::{Registered, StringOrList};
+use crate::claims::{Grant, Registered, StringOrList, Text};
 use crate::error::ConfigError;
 use crate::TokenClaims;
 
@@ -102,26 +102,128 @@ impl fmt::Display for Scope {
 /// [`ScopeHierarchy`], if one is configured.
 #[derive(Clone)]
 pub struct Scopes {
-    inner: Arc<ScopesInner>,
+    /// Shared with the token's [`TokenClaims`]: one allocation holds both.
+    inner: Arc<Grant>,
 }
 
-/// All scopes live in one string; `spans` index it, sorted by the text they cover: two
-/// allocations per token however many scopes it grants.
-struct ScopesInner {
-    text: String,
-    spans: Vec<(u32, u32)>,
+/// The index of a grant's scopes: spans, sorted by the text they cover, into the claims JSON
+/// (when every scope string there was free of escapes, as they almost always are) or into a
+/// text of their own.
+pub(crate) struct ScopeIndex {
+    own: Option<Box<str>>,
+    spans: Spans,
     hierarchy: Option<Arc<CompiledHierarchy>>,
 }
 
-impl ScopesInner {
-    fn get(&self, (start, end): (u32, u32)) -> &str {
-        self.text
-            .get(start as usize..end as usize)
-            .unwrap_or_default()
+/// Up to [`INLINE`] spans without an allocation, more on the heap.
+#[derive(Default)]
+struct Spans {
+    inline: [(u32, u32); INLINE],
+    len: usize,
+    heap: Vec<(u32, u32)>,
+}
+
+const INLINE: usize = 8;
+
+impl Spans {
+    fn push(&mut self, start: usize, end: usize) {
+        // Offsets fit in u32: tokens are capped far below 4 GiB; a longer text is dropped.
+        let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
+            return;
+        };
+        if self.heap.is_empty() && self.len < INLINE {
+            self.inline[self.len] = (start, end);
+            self.len += 1;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.reserve(INLINE * 2);
+                self.heap.extend_from_slice(&self.inline[..self.len]);
+            }
+            self.heap.push((start, end));
+        }
+    }
+
+    fn as_slice(&self) -> &[(u32, u32)] {
+        if self.heap.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+
+    /// Sort by the covered text and drop duplicates.
+    fn finish(&mut self, text: &str) {
+        let at = |span: &(u32, u32)| {
+            text.get(span.0 as usize..span.1 as usize)
+                .unwrap_or_default()
+        };
+        if self.heap.is_empty() {
+            let spans = &mut self.inline[..self.len];
+            spans.sort_unstable_by(|a, b| at(a).cmp(at(b)));
+            let mut kept = 0;
+            for i in 0..spans.len() {
+                if kept == 0 || at(&spans[kept - 1]) != at(&spans[i]) {
+                    spans[kept] = spans[i];
+                    kept += 1;
+                }
+            }
+            self.len = kept;
+        } else {
+            self.heap.sort_unstable_by(|a, b| at(a).cmp(at(b)));
+            self.heap.dedup_by(|a, b| at(a) == at(b));
+        }
+    }
+}
+
+impl ScopeIndex {
+    /// Index the valid, non-empty items of a delimited string (its own text).
+    pub(crate) fn owned(
+        text: String,
+        delimiter: char,
+        hierarchy: Option<Arc<CompiledHierarchy>>,
+    ) -> Self {
+        let mut spans = Spans::default();
+        split_into(&mut spans, &text, 0, delimiter);
+        spans.finish(&text);
+        Self {
+            own: Some(text.into_boxed_str()),
+            spans,
+            hierarchy,
+        }
+    }
+
+    /// No scopes.
+    pub(crate) fn empty(hierarchy: Option<Arc<CompiledHierarchy>>) -> Self {
+        Self {
+            own: None,
+            spans: Spans::default(),
+            hierarchy,
+        }
+    }
+
+    fn text<'a>(&'a self, json: &'a str) -> &'a str {
+        self.own.as_deref().unwrap_or(json)
+    }
+}
+
+/// Push the spans of the valid items of `text[start..]`'s delimited pieces, as offsets into
+/// the text `text` is part of (`base` is where it starts there).
+fn split_into(spans: &mut Spans, text: &str, base: usize, delimiter: char) {
+    let mut start = base;
+    for piece in text.split(delimiter) {
+        let end = start + piece.len();
+        if is_valid_scope(piece) {
+            spans.push(start, end);
+        }
+        start = end + delimiter.len_utf8();
     }
 }
 
 impl Scopes {
+    pub(crate) fn from_grant(inner: Arc<Grant>) -> Self {
+        Self { inner }
+    }
+
     pub(crate) fn from_values<I, S>(values: I, hierarchy: Option<Arc<CompiledHierarchy>>) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -135,38 +237,11 @@ impl Scopes {
                 text.push(' ');
             }
         }
-        Self::from_delimited(text, ' ', hierarchy)
-    }
-
-    /// Take ownership of a delimited scope string; invalid and empty items are dropped.
-    pub(crate) fn from_delimited(
-        text: String,
-        delimiter: char,
-        hierarchy: Option<Arc<CompiledHierarchy>>,
-    ) -> Self {
-        let mut spans: Vec<(u32, u32)> = Vec::new();
-        let mut start = 0usize;
-        for piece in text.split(delimiter) {
-            let end = start + piece.len();
-            // Offsets fit in u32: tokens are capped far below 4 GiB.
-            if is_valid_scope(piece) && end <= u32::MAX as usize {
-                spans.push((start as u32, end as u32));
-            }
-            start = end + delimiter.len_utf8();
-        }
-        let at = |span: &(u32, u32)| {
-            text.get(span.0 as usize..span.1 as usize)
-                .unwrap_or_default()
-        };
-        spans.sort_unstable_by(|a, b| at(a).cmp(at(b)));
-        spans.dedup_by(|a, b| at(a) == at(b));
-        Self {
-            inner: Arc::new(ScopesInner {
-                text,
-                spans,
-                hierarchy,
-            }),
-        }
+        Self::from_grant(Arc::new(Grant {
+            registered: Registered::default(),
+            json: String::new(),
+            scopes: ScopeIndex::owned(text, ' ', hierarchy),
+        }))
     }
 
     /// A set of scopes with exact matching, e.g. for tests.
@@ -178,12 +253,23 @@ impl Scopes {
         Self::from_values(values, None)
     }
 
+    fn spans(&self) -> &[(u32, u32)] {
+        self.inner.scopes.spans.as_slice()
+    }
+
+    fn text(&self) -> &str {
+        self.inner.scopes.text(&self.inner.json)
+    }
+
     /// Whether the token was granted exactly this scope.
     pub fn contains(&self, scope: &str) -> bool {
-        let inner = &*self.inner;
-        inner
-            .spans
-            .binary_search_by(|&span| inner.get(span).cmp(scope))
+        let text = self.text();
+        self.spans()
+            .binary_search_by(|&(start, end)| {
+                text.get(start as usize..end as usize)
+                    .unwrap_or_default()
+                    .cmp(scope)
+            })
             .is_ok()
     }
 
@@ -192,7 +278,7 @@ impl Scopes {
         if self.contains(scope) {
             return true;
         }
-        match &self.inner.hierarchy {
+        match &self.inner.scopes.hierarchy {
             Some(h) => h.grants(self, scope),
             None => false,
         }
@@ -209,17 +295,20 @@ impl Scopes {
 
     /// The granted scopes, sorted.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.inner.spans.iter().map(|&span| self.inner.get(span))
+        let text = self.text();
+        self.spans()
+            .iter()
+            .map(move |&(start, end)| text.get(start as usize..end as usize).unwrap_or_default())
     }
 
     /// How many distinct scopes were granted.
     pub fn len(&self) -> usize {
-        self.inner.spans.len()
+        self.spans().len()
     }
 
     /// Whether no scope was granted.
     pub fn is_empty(&self) -> bool {
-        self.inner.spans.is_empty()
+        self.spans().is_empty()
     }
 }
 
@@ -664,45 +753,68 @@ impl ScopeClaims {
         self
     }
 
-    /// Scopes from the registered claims or the raw JSON; `None` for a custom mapping, which
-    /// needs the finished [`TokenClaims`] (see [`ScopeClaims::custom_scopes`]). A lone
-    /// string `scope` claim is moved, not copied.
+    /// The scope index from the registered claims or the raw JSON; `None` for a custom
+    /// mapping, which needs the finished [`TokenClaims`] (see [`ScopeClaims::custom_scopes`]).
+    /// Standard claims free of escapes are indexed where they sit in `json`, without a copy.
     pub(crate) fn extract(
         &self,
-        registered: &mut Registered,
+        registered: &Registered,
         json: &str,
         hierarchy: Option<Arc<CompiledHierarchy>>,
-    ) -> Option<Scopes> {
+    ) -> Option<ScopeIndex> {
         let delimiter = self.delimiter;
+        let claims = [&registered.scope, &registered.scp];
         let mut text = String::new();
-        let mut push = |v: &StringOrList| match v {
-            StringOrList::String(s) => {
-                text.push_str(s);
-                text.push(delimiter);
-            }
-            StringOrList::List(l) => {
-                // Array items are exact: one that is invalid, or that contains the
-                // delimiter, must not turn into several scopes.
-                for item in l
-                    .iter()
-                    .filter(|i| is_valid_scope(i) && !i.contains(delimiter))
-                {
-                    text.push_str(item);
-                    text.push(delimiter);
-                }
-            }
+        let mut push = |v: &str| {
+            text.push_str(v);
+            text.push(delimiter);
         };
         match &self.source {
             Source::Standard => {
-                if registered.scp.is_none()
-                    && matches!(registered.scope, Some(StringOrList::String(_)))
-                {
-                    if let Some(StringOrList::String(s)) = registered.scope.take() {
-                        return Some(Scopes::from_delimited(s, delimiter, hierarchy));
+                if claims.into_iter().flatten().all(StringOrList::in_json) {
+                    let mut spans = Spans::default();
+                    for claim in claims.into_iter().flatten() {
+                        match claim {
+                            StringOrList::String(Text::Span(start, len)) => {
+                                let (start, len) = (*start as usize, *len as usize);
+                                let piece = json.get(start..start + len).unwrap_or_default();
+                                split_into(&mut spans, piece, start, delimiter);
+                            }
+                            StringOrList::List(items) => {
+                                for item in items {
+                                    if let Text::Span(start, len) = *item {
+                                        let (start, end) = (start as usize, (start + len) as usize);
+                                        let v = json.get(start..end).unwrap_or_default();
+                                        // Array items are exact: one that is invalid, or
+                                        // that contains the delimiter, must not turn into
+                                        // several scopes.
+                                        if is_valid_scope(v) && !v.contains(delimiter) {
+                                            spans.push(start, end);
+                                        }
+                                    }
+                                }
+                            }
+                            StringOrList::String(_) => {}
+                        }
                     }
+                    spans.finish(json);
+                    return Some(ScopeIndex {
+                        own: None,
+                        spans,
+                        hierarchy,
+                    });
                 }
-                for v in [&registered.scope, &registered.scp].into_iter().flatten() {
-                    push(v);
+                for claim in claims.into_iter().flatten() {
+                    match claim {
+                        StringOrList::String(t) => push(t.get(json)),
+                        StringOrList::List(items) => {
+                            for item in items.iter().map(|t| t.get(json)) {
+                                if is_valid_scope(item) && !item.contains(delimiter) {
+                                    push(item);
+                                }
+                            }
+                        }
+                    }
                 }
             }
             Source::Paths(paths) => {
@@ -713,15 +825,14 @@ impl ScopeClaims {
                             at = at.and_then(|v| v.get(seg));
                         }
                         match at {
-                            Some(serde_json::Value::String(s)) => {
-                                push(&StringOrList::String(s.clone()))
+                            Some(serde_json::Value::String(s)) => push(s),
+                            Some(serde_json::Value::Array(items)) => {
+                                for item in items.iter().filter_map(|i| i.as_str()) {
+                                    if is_valid_scope(item) && !item.contains(delimiter) {
+                                        push(item);
+                                    }
+                                }
                             }
-                            Some(serde_json::Value::Array(items)) => push(&StringOrList::List(
-                                items
-                                    .iter()
-                                    .filter_map(|i| i.as_str().map(str::to_owned))
-                                    .collect(),
-                            )),
                             _ => {}
                         }
                     }
@@ -729,7 +840,7 @@ impl ScopeClaims {
             }
             Source::Custom(_) => return None,
         }
-        Some(Scopes::from_delimited(text, delimiter, hierarchy))
+        Some(ScopeIndex::owned(text, delimiter, hierarchy))
     }
 
     pub(crate) fn custom_scopes(
@@ -754,12 +865,16 @@ mod tests {
 
     fn extracted(source: &ScopeClaims, json: &str) -> Vec<String> {
         let mut r: Registered = serde_json::from_str(json).unwrap();
-        source
-            .extract(&mut r, json, None)
-            .unwrap()
-            .iter()
-            .map(str::to_owned)
-            .collect()
+        assert!(r.rebase(json));
+        let scopes = source.extract(&r, json, None).unwrap();
+        Scopes::from_grant(Arc::new(Grant {
+            registered: r,
+            json: json.to_owned(),
+            scopes,
+        }))
+        .iter()
+        .map(str::to_owned)
+        .collect()
     }
 
     #[test]

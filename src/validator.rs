@@ -37,16 +37,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::cache::TokenCache;
-use crate::claims::{Registered, TokenClaims};
+use crate::claims::{Grant, Registered, TokenClaims};
 use crate::error::{ConfigError, TokenError};
+use crate::header::Typ;
 use crate::keys::{parse_jwks, Algorithm, Key, KeySet};
 #[cfg(feature = "remote")]
 use crate::remote::{Fetch, Lookup, RemoteKeys, RemoteOptions, Source};
-use crate::scope::{CompiledHierarchy, ScopeClaims, ScopeHierarchy, Scopes};
+use crate::scope::{CompiledHierarchy, ScopeClaims, ScopeHierarchy, ScopeIndex, Scopes};
 
 /// The default maximum token length, in bytes.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -536,25 +536,9 @@ impl Inner {
             return Err(TokenError::Malformed("expected three dot-separated segments").into());
         }
 
-        // Headers are small: decode on the stack, fall back to the heap for odd ones.
-        let mut stack = [0u8; 512];
-        let heap: Vec<u8>;
-        let header_bytes: &[u8] = if header_b64.len() <= 680 {
-            b64_into(header_b64, &mut stack)
-                .ok_or(TokenError::Malformed("header is not base64url"))?
-        } else {
-            heap = base64_simd::URL_SAFE_NO_PAD
-                .decode_to_vec(header_b64)
-                .map_err(|_| TokenError::Malformed("header is not base64url"))?;
-            &heap
-        };
-        let header = parse_object::<Header<'_>>(header_bytes)
-            .ok_or(TokenError::Malformed("header is not a valid JSON object"))?;
-        let alg = Algorithm::from_name(&header.alg).ok_or(TokenError::UnsupportedAlgorithm)?;
-        if header.crit {
-            return Err(TokenError::CriticalHeader.into());
-        }
-        if !typ_allowed(inner.typ, header.typ.as_deref()) {
+        let header = crate::header::facts(header_b64)?;
+        let alg = header.alg;
+        if !typ_allowed(inner.typ, header.typ) {
             return Err(TokenError::TypeNotAllowed.into());
         }
         // Claims before key and signature: every check must pass anyway, and this way the
@@ -627,20 +611,22 @@ impl Inner {
     }
 
     /// Scopes, claims and the application's checks, for a token whose claims passed.
-    fn finish(
-        &self,
-        mut registered: Registered,
-        json: String,
-    ) -> Result<Authenticated, TokenError> {
-        let scopes = self
+    fn finish(&self, registered: Registered, json: String) -> Result<Authenticated, TokenError> {
+        let index = self
             .scope_claims
-            .extract(&mut registered, &json, self.hierarchy.clone());
-        let claims = TokenClaims::new(registered, json);
-        let scopes = match scopes {
-            Some(s) => s,
-            None => self
-                .scope_claims
-                .custom_scopes(&claims, self.hierarchy.clone()),
+            .extract(&registered, &json, self.hierarchy.clone());
+        let custom = index.is_none();
+        let grant = Arc::new(Grant {
+            registered,
+            json,
+            scopes: index.unwrap_or_else(|| ScopeIndex::empty(None)),
+        });
+        let claims = TokenClaims::from_grant(grant.clone());
+        let scopes = if custom {
+            self.scope_claims
+                .custom_scopes(&claims, self.hierarchy.clone())
+        } else {
+            Scopes::from_grant(grant)
         };
         for check in &self.checks {
             check(&claims).map_err(TokenError::Rejected)?;
@@ -817,20 +803,16 @@ fn numeric_date(v: f64, name: &'static str) -> Result<(), TokenError> {
     }
 }
 
-fn typ_allowed(policy: TypPolicy, typ: Option<&str>) -> bool {
-    let is_at =
-        |t: &str| t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt");
-    match (policy, typ) {
-        (TypPolicy::Lenient, None) => true,
-        (TypPolicy::Lenient, Some(t)) => is_at(t) || t.eq_ignore_ascii_case("jwt"),
-        (TypPolicy::Strict, Some(t)) => is_at(t),
-        (TypPolicy::Strict, None) => false,
+fn typ_allowed(policy: TypPolicy, typ: Typ) -> bool {
+    match policy {
+        TypPolicy::Lenient => matches!(typ, Typ::Absent | Typ::Jwt | Typ::AtJwt),
+        TypPolicy::Strict => typ == Typ::AtJwt,
     }
 }
 
 /// Decode canonical unpadded base64url into `buf` (SIMD where the CPU has it); `None` when
 /// the input is not canonical base64url or does not fit.
-fn b64_into<'b>(src: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+pub(crate) fn b64_into<'b>(src: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
     let b64 = base64_simd::URL_SAFE_NO_PAD;
     let n = b64.decoded_length(src.as_bytes()).ok()?;
     let out = buf.get_mut(..n)?;
@@ -857,7 +839,7 @@ fn verify(key: &Key, token: &str, signed_len: usize, sig_b64: &str) -> Result<()
 }
 
 /// Parse a JSON object; `None` for anything else (serde's derive would also take an array).
-fn parse_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
+pub(crate) fn parse_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
     if *first != b'{' {
         return None;
@@ -915,24 +897,6 @@ fn static_claim(name: &str) -> &'static str {
 
 /// The JOSE header members we read. `jku`, `x5u`, `jwk`, `x5c` are deliberately not among
 /// them: they are never followed or trusted.
-#[derive(Deserialize)]
-struct Header<'a> {
-    #[serde(borrow)]
-    alg: Cow<'a, str>,
-    #[serde(default, borrow)]
-    kid: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    typ: Option<Cow<'a, str>>,
-    /// Present at all (even `null`): refused, since no extension is understood.
-    #[serde(default, deserialize_with = "present")]
-    crit: bool,
-}
-
-/// `true` for a member that is present, whatever its value (`null` included).
-pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    IgnoredAny::deserialize(d).map(|_| true)
-}
-
 /// Configures a [`Validator`].
 ///
 /// Issuer and audience are required; skipping either check takes an explicitly named
