@@ -5,7 +5,8 @@
 //! cargo bench --bench validate
 //! ```
 //!
-//! For each algorithm: `floor` (jsonwebtoken::decode), `validate` (our validator alone),
+//! For each algorithm: `floor` (jsonwebtoken::decode), `signature` (the signature check
+//! alone, with the verifier the validator uses), `validate` (our validator alone),
 //! `tower` (BearerLayer + RequireScopeLayer over a trivial service), `axum` (the same in an
 //! axum Router), `cache_hit` (validator with the verified-token cache, after the first call),
 //! `axum_no_auth` (the same axum route with no authentication at all: the router's own cost).
@@ -131,6 +132,20 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm) {
     let mut g = c.benchmark_group(alg.as_str());
     g.bench_function("floor", |b| {
         b.iter(|| jsonwebtoken::decode::<FloorClaims>(black_box(&token), &key, &validation).is_ok())
+    });
+    // The signature check alone (the same verifier the validator uses): the true floor.
+    let public = issuer.public_key();
+    let (signing_input, signature) = {
+        use base64::Engine as _;
+        let (input, sig) = token.rsplit_once('.').expect("three segments");
+        let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sig)
+            .expect("signature");
+        (input.as_bytes().to_vec(), sig)
+    };
+    assert!(public.verify_signature(&signing_input, &signature));
+    g.bench_function("signature", |b| {
+        b.iter(|| public.verify_signature(black_box(&signing_input), black_box(&signature)))
     });
     g.bench_function("validate", |b| {
         b.iter(|| validator.validate(black_box(&token)).is_ok())

@@ -422,6 +422,67 @@ proptest! {
         prop_assert_eq!(s.satisfies(&ScopeRequirement::all([need[0].as_str()])), s.satisfies(&ScopeRequirement::scope(need[0].as_str())));
     }
 
+    /// Whatever the claims hold (many scopes, duplicates, strings JSON must escape, a
+    /// `scope` string and an `scp` array together, either delimiter), a validated token's
+    /// scopes are exactly the valid items: pieces of the `scope` string, and whole items of
+    /// the `scp` array that do not contain the delimiter.
+    #[test]
+    fn validated_scopes_match_the_claims(
+        words in prop::collection::vec(prop_oneof![
+            4 => scope_token(),
+            1 => "[a-c]{1,2}",
+            1 => any::<String>(),
+            1 => "[a-z]{1,4}[\"\\\\\u{1}\u{e9}][a-z]{0,3}",
+        ], 0..24),
+        items in prop::collection::vec(prop_oneof![
+            3 => scope_token(),
+            1 => "[a-z]{1,3}[ ,][a-z]{1,3}",
+            1 => any::<String>(),
+        ], 0..12),
+        with_string in any::<bool>(),
+        with_array in any::<bool>(),
+        comma in any::<bool>(),
+    ) {
+        let i = TestIssuer::new();
+        let delimiter = if comma { ',' } else { ' ' };
+        let joined = words.join(&delimiter.to_string());
+        let mut token = i.token();
+        if with_string {
+            token = token.claim("scope", &joined);
+        }
+        if with_array {
+            token = token.claim("scp", &items);
+        }
+        let validator = i
+            .validator_builder()
+            .scope_claims(ScopeClaims::standard().delimiter(delimiter))
+            .build()
+            .unwrap();
+        let granted = validator.validate(&token.sign()).unwrap().into_parts().1;
+        let mut expected: Vec<&str> = Vec::new();
+        if with_string {
+            expected.extend(joined.split(delimiter).filter(|w| tower_bearer::scope::is_valid_scope(w)));
+        }
+        if with_array {
+            expected.extend(
+                items
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|w| tower_bearer::scope::is_valid_scope(w) && !w.contains(delimiter)),
+            );
+        }
+        expected.sort_unstable();
+        expected.dedup();
+        prop_assert_eq!(granted.iter().collect::<Vec<_>>(), expected.clone());
+        prop_assert_eq!(granted.len(), expected.len());
+        for w in &expected {
+            prop_assert!(granted.contains(w));
+        }
+        for w in words.iter().chain(&items) {
+            prop_assert_eq!(granted.contains(w), expected.contains(&w.as_str()));
+        }
+    }
+
     #[test]
     fn hierarchy_is_closed_under_chains(chain in prop::collection::vec(scope_token(), 2..6)) {
         let mut h = ScopeHierarchy::new();

@@ -6,7 +6,9 @@
 //! Every stack validates the same token with the same key; issuer, audience and the
 //! `users:read` scope are checked wherever the peer can check them (see the README for what
 //! each one cannot). Requests are built outside the timing; each stack's answer is asserted
-//! to be 200 before timing, so a misconfigured peer cannot look fast by refusing.
+//! to be 200 before timing, so a misconfigured peer cannot look fast by refusing. Every
+//! router is finished with `with_state(..)`, as `axum::serve` does, so none of them turns its
+//! handlers into routes again per request.
 
 #[path = "../../common/mod.rs"]
 mod common;
@@ -112,7 +114,8 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
             axum::routing::get(|| async { "ok" })
                 .route_layer(RequireScopeLayer::all(["users:read"])),
         )
-        .layer(BearerLayer::new(issuer.validator()));
+        .layer(BearerLayer::new(issuer.validator()))
+        .with_state(());
     let request08 = || {
         Request::get("/users")
             .header("authorization", header.clone())
@@ -144,7 +147,8 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
     use jwt_authorizer::IntoLayer;
     let mut ja: axum07::Router = axum07::Router::new()
         .route("/users", axum07::routing::get(|| async { "ok" }))
-        .layer(vec![authorizer].into_layer());
+        .layer(vec![authorizer].into_layer())
+        .with_state(());
     let request07 = || {
         Request::get("/users")
             .header("authorization", header.clone())
@@ -236,7 +240,8 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
                 },
             ),
         )
-        .layer(server.into_layer());
+        .layer(server.into_layer())
+        .with_state(());
     bench_router(&mut g, "tower-oauth2-resource-server", &mut tors, request08);
 
     // aliri_tower 0.6 (aliri's own JOSE on ring/openssl; no EdDSA): a JWT layer and a scope
@@ -265,7 +270,8 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
                 "/users",
                 axum::routing::get(|| async { "ok" }).route_layer(authorizer.scope_layer(policy)),
             )
-            .layer(authorizer.jwt_layer(authority));
+            .layer(authorizer.jwt_layer(authority))
+            .with_state(());
         bench_router(&mut g, "aliri_tower", &mut al, request08);
     }
 
@@ -296,7 +302,8 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
                 },
             ),
         )
-        .layer(jose);
+        .layer(jose)
+        .with_state(());
     bench_router(&mut g, "axum-jose", &mut aj, request08);
     g.finish();
 }
