@@ -23,6 +23,7 @@ pub struct TokenClaims {
 /// Everything a validation produces, in one allocation that [`TokenClaims`] and
 /// [`Scopes`](crate::Scopes) share: the registered claims, the claims JSON, and the index of
 /// the granted scopes (which usually points into that JSON rather than copying it).
+#[derive(Clone)]
 pub(crate) struct Grant {
     pub(crate) registered: Registered,
     pub(crate) json: String,
@@ -32,6 +33,10 @@ pub(crate) struct Grant {
 impl TokenClaims {
     pub(crate) fn from_grant(inner: Arc<Grant>) -> Self {
         Self { inner }
+    }
+
+    pub(crate) fn grant(&self) -> &Arc<Grant> {
+        &self.inner
     }
 
     /// `iss`: the issuer (always present after validation).
@@ -154,7 +159,7 @@ pub struct ClaimsError(#[source] serde_json::Error);
 
 /// The registered claims and the scope claims, as parsed during validation. Unknown members
 /// are ignored; a duplicated member is an error (serde's derive refuses duplicates).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub(crate) struct Registered {
     #[serde(default)]
     pub(crate) iss: Option<Text>,
@@ -249,6 +254,7 @@ impl Registered {
 
 /// A string claim without a copy: where it sits in the claims JSON when it had no escapes
 /// (most do), or its own text otherwise.
+#[derive(Clone)]
 pub(crate) enum Text {
     /// Address and length of a string borrowed from the parsed input, before [`Text::rebase`].
     At(usize, u32),
@@ -304,6 +310,7 @@ impl<'de> Deserialize<'de> for Text {
 }
 
 /// `aud`: one string or an array of strings; anything else is an error.
+#[derive(Clone)]
 pub(crate) enum Aud {
     One(Text),
     Many(Vec<Text>),
@@ -348,6 +355,7 @@ impl<'de> Deserialize<'de> for Aud {
 /// A scope claim: one delimited string, or an array of strings. Array members that are not
 /// strings are dropped (they can never match a scope). Like the other string claims, the
 /// strings are positions in the claims JSON unless they had escapes.
+#[derive(Clone)]
 pub(crate) enum StringOrList {
     String(Text),
     List(Vec<Text>),

@@ -109,6 +109,7 @@ pub struct Scopes {
 /// The index of a grant's scopes: spans, sorted by the text they cover, into the claims JSON
 /// (when every scope string there was free of escapes, as they almost always are) or into a
 /// text of their own.
+#[derive(Clone)]
 pub(crate) struct ScopeIndex {
     own: Option<Box<str>>,
     spans: Spans,
@@ -116,7 +117,7 @@ pub(crate) struct ScopeIndex {
 }
 
 /// Up to [`INLINE`] spans without an allocation, more on the heap.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Spans {
     inline: [(u32, u32); INLINE],
     len: usize,
@@ -222,6 +223,10 @@ fn split_into(spans: &mut Spans, text: &str, base: usize, delimiter: char) {
 impl Scopes {
     pub(crate) fn from_grant(inner: Arc<Grant>) -> Self {
         Self { inner }
+    }
+
+    pub(crate) fn grant(&self) -> &Arc<Grant> {
+        &self.inner
     }
 
     pub(crate) fn from_values<I, S>(values: I, hierarchy: Option<Arc<CompiledHierarchy>>) -> Self

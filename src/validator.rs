@@ -91,6 +91,20 @@ impl Authenticated {
     pub fn into_parts(self) -> (TokenClaims, Scopes) {
         (self.claims, self.scopes)
     }
+
+    /// A deep copy that shares no reference count with `self`, for one thread's own use.
+    pub(crate) fn detached(&self) -> Self {
+        let claims = Arc::new(Grant::clone(self.claims.grant()));
+        let scopes = if Arc::ptr_eq(self.claims.grant(), self.scopes.grant()) {
+            claims.clone()
+        } else {
+            Arc::new(Grant::clone(self.scopes.grant()))
+        };
+        Self {
+            claims: TokenClaims::from_grant(claims),
+            scopes: Scopes::from_grant(scopes),
+        }
+    }
 }
 
 /// Validates access tokens. Cheap to clone; share one per trusted issuer set.
