@@ -1097,7 +1097,8 @@ impl ValidatorBuilder {
     /// Remember up to `max_entries` verified tokens, so that a client presenting the same
     /// token again costs a hash and a byte compare instead of a signature check (see
     /// [`cache`](crate::cache) for what is still checked on a hit). `0` (the default) turns
-    /// it off. Memory: about `max_entries` × (token length + claims JSON + 200 bytes).
+    /// it off. Memory: about `max_entries` × (token length + claims JSON + 500 bytes), plus
+    /// per thread private copies of up to four entries that thread hits repeatedly.
     pub fn token_cache(mut self, max_entries: usize) -> Self {
         self.cache_entries = max_entries;
         self
