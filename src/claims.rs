@@ -442,3 +442,335 @@ impl<'de> Deserialize<'de> for StringOrList {
         d.deserialize_any(V)
     }
 }
+
+/// The claims of an everyday access token, read without serde: a flat JSON object whose
+/// registered members are plain strings (no escapes), arrays of them, or small non-negative
+/// integers, and whose other members are any valid JSON without string escapes. `None` for
+/// anything else, including every input that is not valid JSON; the caller then parses with
+/// serde_json, which gives the answer (and the error) for those. Where this returns
+/// `Some`, it is exactly what serde_json gives (a differential fuzz target checks this).
+pub(crate) fn parse_fast(json: &str) -> Option<Registered> {
+    let mut p = Scan {
+        b: json.as_bytes(),
+        i: 0,
+    };
+    let mut r = Registered::default();
+    p.ws();
+    p.eat(b'{')?;
+    p.ws();
+    if p.peek()? == b'}' {
+        p.i += 1;
+    } else {
+        loop {
+            let (start, len) = p.plain_string()?;
+            p.ws();
+            p.eat(b':')?;
+            p.ws();
+            let key = &p.b[start as usize..(start + len) as usize];
+            match key {
+                b"iss" => set(&mut r.iss, p.text()?)?,
+                b"sub" => set(&mut r.sub, p.text()?)?,
+                b"jti" => set(&mut r.jti, p.text()?)?,
+                b"client_id" => set(&mut r.client_id, p.text()?)?,
+                b"azp" => set(&mut r.azp, p.text()?)?,
+                b"exp" => set(&mut r.exp, p.small_integer()?)?,
+                b"nbf" => set(&mut r.nbf, p.small_integer()?)?,
+                b"iat" => set(&mut r.iat, p.small_integer()?)?,
+                b"aud" => {
+                    let aud = match p.peek()? {
+                        b'[' => Aud::Many(p.texts()?),
+                        _ => Aud::One(p.text()?),
+                    };
+                    set(&mut r.aud, aud)?;
+                }
+                b"scope" | b"scp" => {
+                    let v = match p.peek()? {
+                        b'[' => StringOrList::List(p.texts()?),
+                        _ => StringOrList::String(p.text()?),
+                    };
+                    set(
+                        if key == b"scope" {
+                            &mut r.scope
+                        } else {
+                            &mut r.scp
+                        },
+                        v,
+                    )?;
+                }
+                // Rare, and checked for more than a string: serde reads these.
+                b"cnf" => return None,
+                _ => p.skip_value(0)?,
+            }
+            p.ws();
+            match p.peek()? {
+                b',' => {
+                    p.i += 1;
+                    p.ws();
+                }
+                b'}' => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    p.ws();
+    (p.i == p.b.len()).then_some(r)
+}
+
+/// A registered member seen twice is serde's error to report.
+fn set<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value);
+    Some(())
+}
+
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Scan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    /// A string without escapes or control characters: its content's offset and length.
+    fn plain_string(&mut self) -> Option<(u32, u32)> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let rest = self.b.get(start..)?;
+        let end = rest
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        self.i = start + end + 1;
+        Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+    }
+
+    fn text(&mut self) -> Option<Text> {
+        let (start, len) = self.plain_string()?;
+        Some(Text::Span(start, len))
+    }
+
+    /// `[ string, ... ]`, every item a plain string.
+    fn texts(&mut self) -> Option<Vec<Text>> {
+        self.eat(b'[')?;
+        self.ws();
+        let mut out = Vec::new();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(out);
+        }
+        loop {
+            out.push(self.text()?);
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b']' => {
+                    self.i += 1;
+                    return Some(out);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `0` or `[1-9][0-9]{0,14}`: exact in an `f64`, the way serde_json reads it.
+    fn small_integer(&mut self) -> Option<f64> {
+        let start = self.i;
+        let digits = self
+            .b
+            .get(start..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits == 0 || digits > 15 || (digits > 1 && self.b[start] == b'0') {
+            return None;
+        }
+        // A fraction or an exponent: serde's to read.
+        if matches!(self.b.get(start + digits), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        self.i = start + digits;
+        let mut v: u64 = 0;
+        for &c in &self.b[start..start + digits] {
+            v = v * 10 + u64::from(c - b'0');
+        }
+        Some(v as f64)
+    }
+
+    /// Any JSON value, checked for validity but not kept; strings must have no escapes,
+    /// nesting is capped.
+    fn skip_value(&mut self, depth: usize) -> Option<()> {
+        if depth > 32 {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.plain_string().map(|_| ()),
+            b'{' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b'}' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.plain_string()?;
+                    self.ws();
+                    self.eat(b':')?;
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => {
+                            self.i += 1;
+                            self.ws();
+                        }
+                        b'}' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => {
+                            self.i += 1;
+                            self.ws();
+                        }
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number(),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.b.get(self.i..)?.starts_with(word) {
+            self.i += word.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// RFC 8259 `number`.
+    fn number(&mut self) -> Option<()> {
+        let digits = |s: &mut Self| {
+            let n =
+                s.b.get(s.i..)
+                    .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
+            s.i += n;
+            n
+        };
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => {
+                digits(self);
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        Some(())
+    }
+}
+
+impl Registered {
+    /// Every field as text, strings resolved against `json`: equal snapshots, equal claims.
+    pub(crate) fn snapshot(&self, json: &str) -> String {
+        let t = |t: &Option<Text>| t.as_ref().map(|t| t.get(json).to_owned());
+        let list = |v: &Option<StringOrList>| {
+            v.as_ref().map(|v| match v {
+                StringOrList::String(t) => vec![t.get(json).to_owned()],
+                StringOrList::List(items) => {
+                    let mut out = vec!["[".to_owned()];
+                    out.extend(items.iter().map(|t| t.get(json).to_owned()));
+                    out
+                }
+            })
+        };
+        let aud = self.aud.as_ref().map(|a| match a {
+            Aud::One(t) => vec![t.get(json).to_owned()],
+            Aud::Many(v) => {
+                let mut out = vec!["[".to_owned()];
+                out.extend(v.iter().map(|t| t.get(json).to_owned()));
+                out
+            }
+        });
+        format!(
+            "{:?}",
+            (
+                (
+                    t(&self.iss),
+                    t(&self.sub),
+                    t(&self.jti),
+                    t(&self.client_id),
+                    t(&self.azp)
+                ),
+                aud,
+                (
+                    self.exp.map(f64::to_bits),
+                    self.nbf.map(f64::to_bits),
+                    self.iat.map(f64::to_bits)
+                ),
+                (list(&self.scope), list(&self.scp)),
+                self.cnf.as_ref().map(|c| (c.jkt.clone(), c.other)),
+            )
+        )
+    }
+}

@@ -153,6 +153,27 @@ pub mod __fuzz {
         }
     }
 
+    /// The claims fast path against serde_json: `Err` with both answers when the fast path
+    /// answered differently (it may only decline, or agree).
+    pub fn claims_fast_path_agrees(json: &str) -> Result<(), String> {
+        let Some(fast) = crate::claims::parse_fast(json) else {
+            return Ok(());
+        };
+        let slow = serde_json::from_str::<crate::claims::Registered>(json).map(|mut r| {
+            r.rebase(json);
+            r.snapshot(json)
+        });
+        match slow {
+            Ok(slow) if slow == fast.snapshot(json) => Ok(()),
+            other => Err(format!("fast: {}, serde: {other:?}", fast.snapshot(json))),
+        }
+    }
+
+    /// Whether the claims fast path answered (rather than declined).
+    pub fn claims_fast_path_answers(json: &str) -> bool {
+        crate::claims::parse_fast(json).is_some()
+    }
+
     /// Decode granted scopes from a claims JSON document, with the given delimiter.
     pub fn scopes_from_claims(json: &str, delimiter: char) -> Vec<String> {
         let Ok(mut registered) = serde_json::from_str::<crate::claims::Registered>(json) else {

@@ -562,13 +562,19 @@ impl Inner {
             .map_err(|_| TokenError::Malformed("claims are not base64url"))?;
         let json = String::from_utf8(payload)
             .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
-        let mut registered = match parse_object_str::<Registered>(&json) {
+        let registered = match crate::claims::parse_fast(&json) {
             Some(r) => r,
-            None => return Err(diagnose_claims(&json).into()),
+            None => {
+                let mut r = match parse_object_str::<Registered>(&json) {
+                    Some(r) => r,
+                    None => return Err(diagnose_claims(&json).into()),
+                };
+                if !r.rebase(&json) {
+                    return Err(TokenError::Malformed("claims could not be indexed").into());
+                }
+                r
+            }
         };
-        if !registered.rebase(&json) {
-            return Err(TokenError::Malformed("claims could not be indexed").into());
-        }
         self.check_claims(&registered, &json)?;
         check_binding(registered.cnf.as_ref(), binding)?;
         let kid = header.kid.as_deref();
