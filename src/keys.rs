@@ -15,7 +15,6 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -840,7 +839,9 @@ pub(crate) fn parse_jwks(json: &str) -> Result<ParsedJwks, ConfigError> {
 /// Keys indexed for lookup by `kid`.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct KeySet {
-    by_kid: HashMap<Arc<str>, Key>,
+    /// Keys with an id, sorted by it: key sets are small, and a binary search over a few
+    /// ids is cheaper than hashing the token's `kid`.
+    by_kid: Vec<(Arc<str>, Key)>,
     /// Keys configured without a key id.
     anonymous: Vec<Key>,
 }
@@ -850,15 +851,22 @@ impl KeySet {
         let mut set = Self::default();
         for key in keys {
             match &key.kid {
-                Some(kid) => {
-                    if set.by_kid.insert(kid.clone(), key.clone()).is_some() {
-                        return Err(ConfigError::DuplicateKeyId(kid.to_string()));
-                    }
-                }
+                Some(kid) => set.by_kid.push((kid.clone(), key)),
                 None => set.anonymous.push(key),
             }
         }
+        set.by_kid.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(pair) = set.by_kid.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(ConfigError::DuplicateKeyId(pair[0].0.to_string()));
+        }
         Ok(set)
+    }
+
+    fn by_kid(&self, kid: &str) -> Option<&Key> {
+        self.by_kid
+            .binary_search_by(|(k, _)| k.as_bytes().cmp(kid.as_bytes()))
+            .ok()
+            .map(|i| &self.by_kid[i].1)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -875,7 +883,7 @@ impl KeySet {
     ) -> Result<&Key, crate::TokenError> {
         use crate::TokenError;
         if let Some(kid) = kid {
-            if let Some(key) = self.by_kid.get(kid) {
+            if let Some(key) = self.by_kid(kid) {
                 return if key.alg == alg {
                     Ok(key)
                 } else {
@@ -890,7 +898,11 @@ impl KeySet {
             (None, _) => {
                 if kid.is_none() && self.by_kid.len() == 1 && self.anonymous.is_empty() {
                     // A single key with an id, and a token without one: unambiguous.
-                    let key = self.by_kid.values().next().ok_or(TokenError::UnknownKey)?;
+                    let key = self
+                        .by_kid
+                        .first()
+                        .map(|(_, k)| k)
+                        .ok_or(TokenError::UnknownKey)?;
                     return if key.alg == alg {
                         Ok(key)
                     } else {
