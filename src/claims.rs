@@ -528,6 +528,51 @@ fn set<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     Some(())
 }
 
+/// Bytes that end a plain string: `"`, `\\` and the control characters.
+const STRING_END: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// The index of the first `"`, `\\` or control character in `b`. Member names and most
+/// values are short and read byte by byte; past 16 bytes, eight at a time while none of the
+/// three is among them.
+fn string_end(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let head = b.len().min(16);
+    if let Some(i) = b[..head].iter().position(|&c| STRING_END[usize::from(c)]) {
+        return Some(i);
+    }
+    let mut at = head;
+    for chunk in b[head..].chunks_exact(8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_ne_bytes(word);
+        // Nonzero exactly when some byte is zero after the XOR, or below 0x20. Which bytes
+        // are flagged may be off, so a flagged word is rescanned byte by byte below.
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+        let quote = zero(v ^ (ONES * u64::from(b'"')));
+        let backslash = zero(v ^ (ONES * u64::from(b'\\')));
+        let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
+        if quote | backslash | control != 0 {
+            break;
+        }
+        at += 8;
+    }
+    b[at..]
+        .iter()
+        .position(|&c| STRING_END[usize::from(c)])
+        .map(|i| at + i)
+}
+
 struct Scan<'a> {
     b: &'a [u8],
     i: usize,
@@ -553,9 +598,7 @@ impl Scan<'_> {
         self.eat(b'"')?;
         let start = self.i;
         let rest = self.b.get(start..)?;
-        let end = rest
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let end = string_end(rest)?;
         if rest[end] != b'"' {
             return None;
         }
