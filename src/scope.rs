@@ -154,6 +154,8 @@ impl Spans {
 
     /// Sort by the covered text and drop duplicates.
     fn finish(&mut self, text: &str) {
+        // Byte order is `str` order, and spans always lie on character boundaries.
+        let text = text.as_bytes();
         let at = |span: &(u32, u32)| {
             text.get(span.0 as usize..span.1 as usize)
                 .unwrap_or_default()
@@ -268,7 +270,9 @@ impl Scopes {
 
     /// Whether the token was granted exactly this scope.
     pub fn contains(&self, scope: &str) -> bool {
-        let text = self.text();
+        // Byte order is `str` order; spans always lie on character boundaries.
+        let text = self.text().as_bytes();
+        let scope = scope.as_bytes();
         self.spans()
             .binary_search_by(|&(start, end)| {
                 text.get(start as usize..end as usize)
