@@ -294,13 +294,14 @@ where
             config.dpop.is_some(),
         );
         let result = match found {
-            Ok(Some((token, method))) => {
+            Ok(Some((token, method, text))) => {
                 let private = method == Method::Query;
                 match dpop_proof(config, &req, &token, method) {
                     Err(rejection) => Err((rejection, private)),
                     Ok(proof) => {
                         let binding = proof.as_ref().map(|p| p.jkt.as_str());
-                        match config.validator.step(token.as_str(), true, binding) {
+                        let text = text.unwrap_or_else(|| token.as_str());
+                        match config.validator.step(text, true, binding) {
                             Step::Done(Ok(auth)) => match record(config, proof.as_ref()) {
                                 Ok(()) => {
                                     insert(

@@ -148,7 +148,13 @@ pub mod __fuzz {
     /// Find a bearer token in request headers and URI, as the layer does.
     pub fn find_token(headers: &HeaderMap, uri: &Uri, allow_query: bool) -> Option<String> {
         match crate::token::find(headers, uri, None, allow_query, 8192, false) {
-            Ok(Some((token, _))) => Some(token.as_str().to_owned()),
+            Ok(Some((token, _, text))) => {
+                let text = text.map(str::to_owned);
+                let owned = token.as_str().to_owned();
+                // The borrowed text and the token's own must agree.
+                assert!(text.is_none_or(|t| t == owned));
+                Some(owned)
+            }
             _ => None,
         }
     }

@@ -115,19 +115,20 @@ pub(crate) fn is_b64token(s: &str) -> bool {
 #[derive(Clone)]
 pub(crate) struct FormToken(pub(crate) String);
 
-/// Find the token. `Ok(None)`: no credentials this layer looks at.
+/// Find the token. `Ok(None)`: no credentials this layer looks at. A token from the
+/// `Authorization` header comes with its text borrowed from there, already checked as UTF-8.
 ///
 /// A header token is only checked for length and UTF-8 here: on the success path its three
 /// base64url segments prove the `b64token` grammar, so the grammar is checked only when
 /// validation fails (see [`rejection_for`]), to tell `400` from `401`.
-pub(crate) fn find(
-    headers: &HeaderMap,
+pub(crate) fn find<'a>(
+    headers: &'a HeaderMap,
     uri: &Uri,
     form: Option<&FormToken>,
     allow_query: bool,
     max_len: usize,
     dpop: bool,
-) -> Result<Option<(BearerToken, Method)>, Rejection> {
+) -> Result<Option<(BearerToken, Method, Option<&'a str>)>, Rejection> {
     let mut found = from_header(headers, max_len, dpop)?;
     let mut add = |t: BearerToken, m: Method| {
         if found.is_some() {
@@ -135,7 +136,7 @@ pub(crate) fn find(
                 "token presented in more than one way",
             ));
         }
-        found = Some((t, m));
+        found = Some((t, m, None));
         Ok(())
     };
     if allow_query {
@@ -164,7 +165,7 @@ fn from_header(
     headers: &HeaderMap,
     max_len: usize,
     dpop: bool,
-) -> Result<Option<(BearerToken, Method)>, Rejection> {
+) -> Result<Option<(BearerToken, Method, Option<&str>)>, Rejection> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -209,10 +210,10 @@ fn from_header(
         return Err(TokenError::TooLong.into());
     }
     match std::str::from_utf8(token) {
-        Ok(_) => {
+        Ok(text) => {
             let mut t = BearerToken::from_header(value.clone(), start);
             t.dpop = method == Method::Dpop;
-            Ok(Some((t, method)))
+            Ok(Some((t, method, Some(text))))
         }
         Err(_) => Err(Rejection::invalid_request("malformed bearer token")),
     }
@@ -298,11 +299,11 @@ mod tests {
     /// validation fails, which it must for such a token).
     fn find_h(h: &HeaderMap) -> Result<Option<String>, ErrorCode> {
         match find(h, &Uri::from_static("/"), None, false, 100, false) {
-            Ok(Some((t, _))) if !is_b64token(t.as_str()) => {
+            Ok(Some((t, _, _))) if !is_b64token(t.as_str()) => {
                 Err(rejection_for(&t, TokenError::Malformed("x")).code())
             }
             other => other
-                .map(|o| o.map(|(t, _)| t.as_str().to_owned()))
+                .map(|o| o.map(|(t, _, _)| t.as_str().to_owned()))
                 .map_err(|r| r.code()),
         }
     }
@@ -358,7 +359,7 @@ mod tests {
         assert!(find(&HeaderMap::new(), &uri, None, false, 100, false)
             .unwrap()
             .is_none());
-        let (t, m) = find(&HeaderMap::new(), &uri, None, true, 100, false)
+        let (t, m, _) = find(&HeaderMap::new(), &uri, None, true, 100, false)
             .unwrap()
             .unwrap();
         assert_eq!((t.as_str(), m), ("abc+d", Method::Query));
