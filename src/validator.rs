@@ -540,26 +540,36 @@ impl Inner {
             }
             None => 0,
         };
-        let mut parts = token.splitn(3, '.');
-        let (Some(header_b64), Some(payload_b64), Some(sig_b64)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed("expected three dot-separated segments").into());
+        // The first and the last dot: the header and the signature are short, so this reads
+        // little of the token. A dot inside the claims segment means more than three
+        // segments; that is reported first, before anything the other checks would say.
+        const SEGMENTS: TokenError = TokenError::Malformed("expected three dot-separated segments");
+        let (Some(first), Some(last)) = (token.find('.'), token.rfind('.')) else {
+            return Err(SEGMENTS.into());
         };
-        if sig_b64.contains('.') {
-            return Err(TokenError::Malformed("expected three dot-separated segments").into());
+        if first == last {
+            return Err(SEGMENTS.into());
         }
+        let (header_b64, payload_b64, sig_b64) =
+            (&token[..first], &token[first + 1..last], &token[last + 1..]);
+        let segments = |e: TokenError| {
+            if payload_b64.contains('.') {
+                SEGMENTS
+            } else {
+                e
+            }
+        };
 
-        let header = crate::header::facts(header_b64)?;
+        let header = crate::header::facts(header_b64).map_err(segments)?;
         let alg = header.alg;
         if !typ_allowed(inner.typ, header.typ) {
-            return Err(TokenError::TypeNotAllowed.into());
+            return Err(segments(TokenError::TypeNotAllowed).into());
         }
         // Claims before key and signature: every check must pass anyway, and this way the
         // commonest rejection (an expired token) costs no signature check and no key fetch.
         let payload = base64_simd::URL_SAFE_NO_PAD
             .decode_to_vec(payload_b64)
-            .map_err(|_| TokenError::Malformed("claims are not base64url"))?;
+            .map_err(|_| segments(TokenError::Malformed("claims are not base64url")))?;
         let json = String::from_utf8(payload)
             .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
         let registered = match crate::claims::parse_fast(&json) {
