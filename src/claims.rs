@@ -817,3 +817,41 @@ impl Registered {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::string_end;
+
+    fn naive(b: &[u8]) -> Option<usize> {
+        b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    }
+
+    #[test]
+    fn string_end_finds_every_byte_at_every_position() {
+        // Fillers next to the bytes looked for, so an off-by-one in the word test shows.
+        for filler in [b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff] {
+            for len in 0..48 {
+                let plain = vec![filler; len];
+                assert_eq!(string_end(&plain), naive(&plain), "{filler:#x} x {len}");
+                for at in 0..len {
+                    for byte in 0..=255u8 {
+                        let mut b = plain.clone();
+                        b[at] = byte;
+                        assert_eq!(string_end(&b), naive(&b), "{byte:#x} at {at} of {len}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn string_end_reports_the_first_of_several() {
+        let mut b = vec![b'x'; 40];
+        b[30] = b'"';
+        b[20] = 0x01;
+        b[25] = b'\\';
+        assert_eq!(string_end(&b), Some(20));
+        b[17] = b'\\';
+        assert_eq!(string_end(&b), Some(17));
+    }
+}
