@@ -115,6 +115,10 @@ pub(crate) fn is_b64token(s: &str) -> bool {
 #[derive(Clone)]
 pub(crate) struct FormToken(pub(crate) String);
 
+/// A token found, how it was presented, and, for a header token, its text borrowed from the
+/// header.
+pub(crate) type Found<'a> = (BearerToken, Method, Option<&'a str>);
+
 /// Find the token. `Ok(None)`: no credentials this layer looks at. A token from the
 /// `Authorization` header comes with its text borrowed from there, already checked as UTF-8.
 ///
@@ -128,7 +132,7 @@ pub(crate) fn find<'a>(
     allow_query: bool,
     max_len: usize,
     dpop: bool,
-) -> Result<Option<(BearerToken, Method, Option<&'a str>)>, Rejection> {
+) -> Result<Option<Found<'a>>, Rejection> {
     let mut found = from_header(headers, max_len, dpop)?;
     let mut add = |t: BearerToken, m: Method| {
         if found.is_some() {
@@ -165,7 +169,7 @@ fn from_header(
     headers: &HeaderMap,
     max_len: usize,
     dpop: bool,
-) -> Result<Option<(BearerToken, Method, Option<&str>)>, Rejection> {
+) -> Result<Option<Found<'_>>, Rejection> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
