@@ -19,8 +19,11 @@
 //! that each stack accepts the token.
 
 mod common;
+#[path = "common/floor.rs"]
+mod floor;
 
 use common::{block_on, FloorClaims};
+use floor::floor_key;
 use std::convert::Infallible;
 use std::hint::black_box;
 
@@ -29,9 +32,9 @@ use axum::Router;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::Validation;
 use tower::{Service, ServiceBuilder, ServiceExt};
-use tower_bearer::testing::{keys, TestIssuer};
+use tower_bearer::testing::TestIssuer;
 use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer};
 
 const CASES: [&str; 7] = [
@@ -43,21 +46,6 @@ const CASES: [&str; 7] = [
     "router",
     "outer",
 ];
-
-fn floor_key(alg: Algorithm) -> DecodingKey {
-    let ok = |r: Result<DecodingKey, jsonwebtoken::errors::Error>| r.expect("key");
-    match alg {
-        Algorithm::HS256 => DecodingKey::from_secret(
-            b"tower-bearer test secret, never use in production!!!!!!!!!!!!!!!",
-        ),
-        Algorithm::RS256 | Algorithm::PS256 => {
-            ok(DecodingKey::from_rsa_pem(keys::RSA_PUBLIC.as_bytes()))
-        }
-        Algorithm::ES256 => ok(DecodingKey::from_ec_pem(keys::P256_PUBLIC.as_bytes())),
-        Algorithm::EdDSA => ok(DecodingKey::from_ed_pem(keys::ED25519_PUBLIC.as_bytes())),
-        _ => unreachable!(),
-    }
-}
 
 /// The only code callgrind counts: `n` calls of `one`, each given its prepared input.
 #[inline(never)]

@@ -12,8 +12,11 @@
 //! all blocks with its interquartile range. Requests are built before a block is timed.
 
 mod common;
+#[path = "common/floor.rs"]
+mod floor;
 
 use common::{block_on, FloorClaims};
+use floor::floor_key;
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::Instant;
@@ -23,9 +26,9 @@ use axum::Router;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::Validation;
 use tower::{Service, ServiceBuilder, ServiceExt};
-use tower_bearer::testing::{keys, TestIssuer};
+use tower_bearer::testing::TestIssuer;
 use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer};
 
 const PER_BLOCK: usize = 64;
@@ -60,21 +63,6 @@ where
     let ns = start.elapsed().as_nanos() as f64 / PER_BLOCK as f64;
     drop(responses);
     ns
-}
-
-fn floor_key(alg: Algorithm) -> DecodingKey {
-    let ok = |r: Result<DecodingKey, jsonwebtoken::errors::Error>| r.expect("key");
-    match alg {
-        Algorithm::HS256 => DecodingKey::from_secret(
-            b"tower-bearer test secret, never use in production!!!!!!!!!!!!!!!",
-        ),
-        Algorithm::RS256 | Algorithm::PS256 => {
-            ok(DecodingKey::from_rsa_pem(keys::RSA_PUBLIC.as_bytes()))
-        }
-        Algorithm::ES256 => ok(DecodingKey::from_ec_pem(keys::P256_PUBLIC.as_bytes())),
-        Algorithm::EdDSA => ok(DecodingKey::from_ed_pem(keys::ED25519_PUBLIC.as_bytes())),
-        _ => unreachable!(),
-    }
 }
 
 fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {

@@ -15,8 +15,11 @@
 //! turns each handler into a route again on every request, which no server pays.
 
 mod common;
+#[path = "common/floor.rs"]
+mod floor;
 
 use common::{block_on, FloorClaims};
+use floor::floor_key;
 use std::convert::Infallible;
 use std::hint::black_box;
 
@@ -26,9 +29,9 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::Validation;
 use tower::{Service, ServiceBuilder, ServiceExt};
-use tower_bearer::testing::{keys, TestIssuer};
+use tower_bearer::testing::TestIssuer;
 use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer, Validator};
 
 /// Time one request through `svc`; building the request is not timed.
@@ -55,21 +58,6 @@ fn bench_service<S, B>(
             BatchSize::SmallInput,
         )
     });
-}
-
-fn floor_key(alg: Algorithm) -> DecodingKey {
-    let ok = |r: Result<DecodingKey, jsonwebtoken::errors::Error>| r.expect("key");
-    match alg {
-        Algorithm::HS256 => DecodingKey::from_secret(
-            b"tower-bearer test secret, never use in production!!!!!!!!!!!!!!!",
-        ),
-        Algorithm::RS256 | Algorithm::PS256 => {
-            ok(DecodingKey::from_rsa_pem(keys::RSA_PUBLIC.as_bytes()))
-        }
-        Algorithm::ES256 => ok(DecodingKey::from_ec_pem(keys::P256_PUBLIC.as_bytes())),
-        Algorithm::EdDSA => ok(DecodingKey::from_ed_pem(keys::ED25519_PUBLIC.as_bytes())),
-        _ => unreachable!(),
-    }
 }
 
 fn jwt_alg(alg: Algorithm) -> jsonwebtoken::Algorithm {
