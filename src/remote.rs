@@ -903,11 +903,25 @@ mod cache_tests {
     async fn unknown_kid_refetches_once_per_cooldown() {
         let issuer = TestIssuer::new();
         let calls = Arc::new(AtomicUsize::new(0));
+        // Tokens are signed before the clock of the cooldown starts: on a loaded machine a
+        // debug build signs slowly enough to outlast a short cooldown.
+        let storm_tokens = |round: usize| -> Vec<String> {
+            (0..50)
+                .map(|i| {
+                    issuer
+                        .token()
+                        .header("kid", format!("random-{round}-{i}"))
+                        .sign()
+                })
+                .collect()
+        };
+        let rounds = [storm_tokens(0), storm_tokens(1)];
+        let cooldown = Duration::from_secs(1);
         let v = Validator::builder()
             .issuer(issuer.issuer_id())
             .audience(issuer.audience_id())
             .jwks_url("https://issuer.test/jwks")
-            .remote_options(RemoteOptions::new().cooldown(Duration::from_millis(300)))
+            .remote_options(RemoteOptions::new().cooldown(cooldown))
             .fetcher(Scripted {
                 body: std::sync::Mutex::new(Ok(jwks(&issuer))),
                 calls: calls.clone(),
@@ -915,16 +929,9 @@ mod cache_tests {
             .build()
             .unwrap();
         v.warm_up().await.unwrap();
-        let storm = |round: usize| {
+        let storm = |tokens: &[String]| {
             let v = v.clone();
-            let tokens: Vec<String> = (0..50)
-                .map(|i| {
-                    issuer
-                        .token()
-                        .header("kid", format!("random-{round}-{i}"))
-                        .sign()
-                })
-                .collect();
+            let tokens = tokens.to_vec();
             async move {
                 for t in tokens {
                     assert_eq!(
@@ -935,11 +942,11 @@ mod cache_tests {
             }
         };
         // Inside the cooldown that the warm-up fetch started: no fetch at all.
-        storm(0).await;
+        storm(&rounds[0]).await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // After it: one fetch for the whole storm.
-        tokio::time::sleep(Duration::from_millis(350)).await;
-        storm(1).await;
+        tokio::time::sleep(cooldown + Duration::from_millis(100)).await;
+        storm(&rounds[1]).await;
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
