@@ -1,8 +1,12 @@
 //! One request through each Rust peer, against the floor and tower-bearer, in one run.
 //!
 //! ```text
-//! cd benches/peers && cargo bench -- --noplot
+//! cd benches/peers && cargo bench -- --noplot        # criterion, one stack after another
+//! cd benches/peers && PEERS_PAIRED=1 cargo bench     # ratios to the floor, interleaved
 //! ```
+//! With `PEERS_PAIRED=1` every stack is timed in blocks of 64 requests interleaved with the
+//! floor's, 150 blocks, as the main crate's `paired` bench does: the machine's drift between
+//! two criterion benchmarks is larger than the gaps between some of the peers.
 //! Every stack validates the same token with the same key; issuer, audience and the
 //! `users:read` scope are checked wherever the peer can check them (see the README for what
 //! each one cannot). Requests are built outside the timing; each stack's answer is asserted
@@ -16,6 +20,7 @@ mod common;
 use common::{block_on, FloorClaims};
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{HeaderValue, Request};
@@ -31,16 +36,81 @@ fn has_scope(c: &FloorClaims) -> bool {
         .is_some_and(|s| s.split(' ').any(|x| x == "users:read"))
 }
 
+const PER_BLOCK: usize = 64;
+const BLOCKS: usize = 150;
+
+type Block<'a> = Box<dyn FnMut() -> f64 + 'a>;
+
+/// Where the stacks go: to criterion, or into interleaved blocks (`PEERS_PAIRED=1`).
+enum Runner<'a> {
+    Criterion(criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>),
+    Paired {
+        floor: Option<Block<'a>>,
+        stacks: Vec<(String, Block<'a>)>,
+    },
+}
+
+impl<'a> Runner<'a> {
+    fn floor(&mut self, mut f: impl FnMut() -> bool + 'a) {
+        match self {
+            Runner::Criterion(g) => {
+                g.bench_function("floor", |b| b.iter(&mut f));
+            }
+            Runner::Paired { floor, .. } => {
+                *floor = Some(Box::new(move || {
+                    let start = Instant::now();
+                    for _ in 0..PER_BLOCK {
+                        black_box(f());
+                    }
+                    start.elapsed().as_nanos() as f64 / PER_BLOCK as f64
+                }));
+            }
+        }
+    }
+
+    /// Print the median ratio to the floor over the blocks, with the interquartile range.
+    fn finish(self, alg: Algorithm) {
+        let Runner::Paired { floor, mut stacks } = self else {
+            return;
+        };
+        let mut floor = floor.expect("the floor comes first");
+        let mut ratios = vec![Vec::with_capacity(BLOCKS); stacks.len()];
+        for b in 0..BLOCKS + 5 {
+            let f0 = floor();
+            let times: Vec<f64> = stacks.iter_mut().map(|(_, block)| block()).collect();
+            let f = (f0 + floor()) / 2.0;
+            if b >= 5 {
+                for (r, t) in ratios.iter_mut().zip(times) {
+                    r.push(t / f);
+                }
+            }
+        }
+        for ((name, _), mut r) in stacks.iter().zip(ratios) {
+            r.sort_by(f64::total_cmp);
+            let at = |q: f64| r[((r.len() - 1) as f64 * q).round() as usize];
+            println!(
+                "{:<6} {name:<30} {:>6.3}   (IQR {:.3}–{:.3})",
+                alg.as_str(),
+                at(0.5),
+                at(0.25),
+                at(0.75)
+            );
+        }
+    }
+}
+
 /// Time one request through `svc` (axum 0.7 or 0.8: any response body), after checking that
 /// it is accepted.
-fn bench_router<S, B, RB>(
-    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+fn bench_router<'a, S, B, RB>(
+    runner: &mut Runner<'a>,
     name: &str,
-    svc: &mut S,
-    request: impl Fn() -> Request<B>,
+    mut svc: S,
+    request: impl Fn() -> Request<B> + 'a,
 ) where
-    S: Service<Request<B>, Response = http::Response<RB>> + Clone,
+    S: Service<Request<B>, Response = http::Response<RB>> + Clone + 'a,
     S::Error: std::fmt::Debug,
+    B: 'a,
+    RB: 'a,
 {
     let status = block_on(async {
         svc.clone()
@@ -53,22 +123,38 @@ fn bench_router<S, B, RB>(
         status, 200,
         "{name} must accept the token before it is timed"
     );
-    g.bench_function(name, |b| {
-        b.iter_batched(
-            &request,
-            |req| {
-                block_on(async {
-                    svc.ready()
-                        .await
-                        .expect("ready")
-                        .call(req)
-                        .await
-                        .expect("response")
-                })
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    let mut one = move |req| {
+        block_on(async {
+            svc.ready()
+                .await
+                .expect("ready")
+                .call(req)
+                .await
+                .expect("response")
+        })
+    };
+    match runner {
+        Runner::Criterion(g) => {
+            g.bench_function(name, |b| {
+                b.iter_batched(&request, &mut one, BatchSize::SmallInput)
+            });
+        }
+        Runner::Paired { stacks, .. } => {
+            // Requests are built before the clock starts, responses dropped after it stops.
+            let block = move || {
+                let requests: Vec<_> = (0..PER_BLOCK).map(|_| request()).collect();
+                let mut responses = Vec::with_capacity(PER_BLOCK);
+                let start = Instant::now();
+                for req in requests {
+                    responses.push(one(req));
+                }
+                let ns = start.elapsed().as_nanos() as f64 / PER_BLOCK as f64;
+                drop(responses);
+                ns
+            };
+            stacks.push((name.to_owned(), Box::new(block)));
+        }
+    }
 }
 
 fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtime) {
@@ -85,7 +171,14 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         issuer.issuer_id().to_owned(),
         issuer.audience_id().to_owned(),
     );
-    let mut g = c.benchmark_group(alg.as_str());
+    let mut g = if std::env::var_os("PEERS_PAIRED").is_some() {
+        Runner::Paired {
+            floor: None,
+            stacks: Vec::new(),
+        }
+    } else {
+        Runner::Criterion(c.benchmark_group(alg.as_str()))
+    };
 
     // The floor: jsonwebtoken 11 (aws-lc-rs), same claims type.
     let floor_key = match alg {
@@ -103,12 +196,12 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
     v11.set_audience(&[&aud]);
     v11.validate_nbf = true;
     assert!(jsonwebtoken::decode::<FloorClaims>(&token, &floor_key, &v11).is_ok());
-    g.bench_function("floor", |b| {
-        b.iter(|| jsonwebtoken::decode::<FloorClaims>(black_box(&token), &floor_key, &v11).is_ok())
+    g.floor(move || {
+        jsonwebtoken::decode::<FloorClaims>(black_box(&token), &floor_key, &v11).is_ok()
     });
 
     // tower-bearer: the layer and the scope guard in an axum 0.8 router.
-    let mut ours: axum::Router = axum::Router::new()
+    let ours: axum::Router = axum::Router::new()
         .route(
             "/users",
             axum::routing::get(|| async { "ok" })
@@ -122,7 +215,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
             .body(axum::body::Body::empty())
             .unwrap()
     };
-    bench_router(&mut g, "tower-bearer", &mut ours, request08);
+    bench_router(&mut g, "tower-bearer", ours, request08);
 
     // jwt-authorizer 0.15 (axum 0.7, jsonwebtoken 9): a layer; the scope through `check`.
     let builder = match alg {
@@ -145,7 +238,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         )
         .expect("jwt-authorizer");
     use jwt_authorizer::IntoLayer;
-    let mut ja: axum07::Router = axum07::Router::new()
+    let ja: axum07::Router = axum07::Router::new()
         .route("/users", axum07::routing::get(|| async { "ok" }))
         .layer(vec![authorizer].into_layer())
         .with_state(());
@@ -155,7 +248,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
             .body(axum07::body::Body::empty())
             .unwrap()
     };
-    bench_router(&mut g, "jwt-authorizer", &mut ja, request07);
+    bench_router(&mut g, "jwt-authorizer", ja, request07);
 
     // axum-jwt-auth 0.7 (axum 0.8, jsonwebtoken 10 with RustCrypto): an extractor; the scope
     // checked in the handler.
@@ -179,7 +272,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         .build()
         .expect("axum-jwt-auth");
     let decoder: axum_jwt_auth::Decoder<FloorClaims> = Arc::new(decoder);
-    let mut ajwt: axum::Router = axum::Router::new()
+    let ajwt: axum::Router = axum::Router::new()
         .route(
             "/users",
             axum::routing::get(|c: axum_jwt_auth::Claims<FloorClaims>| async move {
@@ -191,7 +284,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
             }),
         )
         .with_state(decoder);
-    bench_router(&mut g, "axum-jwt-auth", &mut ajwt, request08);
+    bench_router(&mut g, "axum-jwt-auth", ajwt, request08);
 
     // The JWKS-only peers get the key as a JWK Set; an HMAC secret as an `oct` key.
     let jwks = if alg == Algorithm::HS256 {
@@ -227,7 +320,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
                 .build(),
         )
         .expect("tower-oauth2-resource-server");
-    let mut tors: axum::Router = axum::Router::new()
+    let tors: axum::Router = axum::Router::new()
         .route(
             "/users",
             axum::routing::get(
@@ -242,7 +335,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         )
         .layer(server.into_layer())
         .with_state(());
-    bench_router(&mut g, "tower-oauth2-resource-server", &mut tors, request08);
+    bench_router(&mut g, "tower-oauth2-resource-server", tors, request08);
 
     // aliri_tower 0.6 (aliri's own JOSE on ring/openssl; no EdDSA): a JWT layer and a scope
     // layer, the same shape as ours.
@@ -265,14 +358,14 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         let policy = aliri_oauth2::ScopePolicy::allow_one(aliri_oauth2::scope::Scope::single(
             aliri_oauth2::scope::ScopeToken::from_static("users:read"),
         ));
-        let mut al: axum::Router = axum::Router::new()
+        let al: axum::Router = axum::Router::new()
             .route(
                 "/users",
                 axum::routing::get(|| async { "ok" }).route_layer(authorizer.scope_layer(policy)),
             )
             .layer(authorizer.jwt_layer(authority))
             .with_state(());
-        bench_router(&mut g, "aliri_tower", &mut al, request08);
+        bench_router(&mut g, "aliri_tower", al, request08);
     }
 
     // axum-jose 0.2 (jsonwebtoken 10): a layer with a local JWK set; the scope checked in
@@ -284,7 +377,7 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         url::Url::parse(&iss).expect("issuer URL"),
         aud.clone(),
     );
-    let mut aj: axum::Router = axum::Router::new()
+    let aj: axum::Router = axum::Router::new()
         .route(
             "/users",
             axum::routing::get(
@@ -304,8 +397,11 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         )
         .layer(jose)
         .with_state(());
-    bench_router(&mut g, "axum-jose", &mut aj, request08);
-    g.finish();
+    bench_router(&mut g, "axum-jose", aj, request08);
+    match g {
+        Runner::Criterion(g) => g.finish(),
+        paired => paired.finish(alg),
+    }
 }
 
 fn benches(c: &mut Criterion) {
