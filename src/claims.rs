@@ -547,8 +547,12 @@ const STRING_END: [bool; 256] = {
 fn string_end(b: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let ends = |c: &u8| STRING_END[usize::from(*c)];
+    // Nonzero exactly when some byte of `x` is zero (or, for `below_space`, below 0x20).
+    // Which bytes are flagged may be off, so a flagged word is rescanned byte by byte below.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let head = b.len().min(16);
-    if let Some(i) = b[..head].iter().position(|&c| STRING_END[usize::from(c)]) {
+    if let Some(i) = b[..head].iter().position(ends) {
         return Some(i);
     }
     let mut at = head;
@@ -556,21 +560,15 @@ fn string_end(b: &[u8]) -> Option<usize> {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
         let v = u64::from_ne_bytes(word);
-        // Nonzero exactly when some byte is zero after the XOR, or below 0x20. Which bytes
-        // are flagged may be off, so a flagged word is rescanned byte by byte below.
-        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
         let quote = zero(v ^ (ONES * u64::from(b'"')));
         let backslash = zero(v ^ (ONES * u64::from(b'\\')));
-        let control = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
-        if quote | backslash | control != 0 {
+        let below_space = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
+        if quote | backslash | below_space != 0 {
             break;
         }
         at += 8;
     }
-    b[at..]
-        .iter()
-        .position(|&c| STRING_END[usize::from(c)])
-        .map(|i| at + i)
+    b[at..].iter().position(ends).map(|i| at + i)
 }
 
 struct Scan<'a> {
