@@ -11,15 +11,17 @@
 //! turn. Each block gives one ratio per variant, and the report is the median ratio over
 //! all blocks with its interquartile range. Requests are built before a block is timed.
 
+#[path = "common/blocks.rs"]
+mod blocks;
 mod common;
 #[path = "common/floor.rs"]
 mod floor;
 
+use blocks::{block, block_service, quartiles, BLOCKS, PER_BLOCK};
 use common::{block_on, FloorClaims};
 use floor::floor_key;
 use std::convert::Infallible;
 use std::hint::black_box;
-use std::time::Instant;
 
 use axum::routing::get;
 use axum::Router;
@@ -27,49 +29,9 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
 use jsonwebtoken::Validation;
-use tower::{Service, ServiceBuilder, ServiceExt};
+use tower::{Service, ServiceBuilder};
 use tower_bearer::testing::TestIssuer;
 use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer};
-
-const PER_BLOCK: usize = 64;
-const BLOCKS: usize = 150;
-
-/// Nanoseconds per call of `f` over one block.
-fn block(mut f: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    for _ in 0..PER_BLOCK {
-        f();
-    }
-    start.elapsed().as_nanos() as f64 / PER_BLOCK as f64
-}
-
-/// Nanoseconds per request through `svc`, requests built before the clock starts.
-fn block_service<S, B>(svc: &mut S, request: &impl Fn() -> Request<B>) -> f64
-where
-    S: Service<Request<B>>,
-    S::Error: std::fmt::Debug,
-{
-    let requests: Vec<_> = (0..PER_BLOCK).map(|_| request()).collect();
-    let mut responses = Vec::with_capacity(PER_BLOCK);
-    let start = Instant::now();
-    for req in requests {
-        responses.push(block_on(async {
-            let svc = ServiceExt::<Request<B>>::ready(&mut *svc)
-                .await
-                .expect("ready");
-            svc.call(req).await.expect("response")
-        }));
-    }
-    let ns = start.elapsed().as_nanos() as f64 / PER_BLOCK as f64;
-    drop(responses);
-    ns
-}
-
-fn quartiles(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    (at(0.25), at(0.5), at(0.75))
-}
 
 fn run(alg: Algorithm) {
     let issuer = TestIssuer::with_algorithm(alg);

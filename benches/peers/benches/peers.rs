@@ -14,13 +14,15 @@
 //! router is finished with `with_state(..)`, as `axum::serve` does, so none of them turns its
 //! handlers into routes again per request.
 
+#[path = "../../common/blocks.rs"]
+mod blocks;
 #[path = "../../common/mod.rs"]
 mod common;
 
+use blocks::{block, block_service, quartiles, BLOCKS};
 use common::{block_on, FloorClaims};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{HeaderValue, Request};
@@ -35,9 +37,6 @@ fn has_scope(c: &FloorClaims) -> bool {
         .as_deref()
         .is_some_and(|s| s.split(' ').any(|x| x == "users:read"))
 }
-
-const PER_BLOCK: usize = 64;
-const BLOCKS: usize = 150;
 
 type Block<'a> = Box<dyn FnMut() -> f64 + 'a>;
 
@@ -57,13 +56,7 @@ impl<'a> Runner<'a> {
                 g.bench_function("floor", |b| b.iter(&mut f));
             }
             Runner::Paired { floor, .. } => {
-                *floor = Some(Box::new(move || {
-                    let start = Instant::now();
-                    for _ in 0..PER_BLOCK {
-                        black_box(f());
-                    }
-                    start.elapsed().as_nanos() as f64 / PER_BLOCK as f64
-                }));
+                *floor = Some(Box::new(move || block(&mut f)));
             }
         }
     }
@@ -85,15 +78,11 @@ impl<'a> Runner<'a> {
                 }
             }
         }
-        for ((name, _), mut r) in stacks.iter().zip(ratios) {
-            r.sort_by(f64::total_cmp);
-            let at = |q: f64| r[((r.len() - 1) as f64 * q).round() as usize];
+        for ((name, _), r) in stacks.iter().zip(ratios) {
+            let (q1, median, q3) = quartiles(r);
             println!(
-                "{:<6} {name:<30} {:>6.3}   (IQR {:.3}–{:.3})",
-                alg.as_str(),
-                at(0.5),
-                at(0.25),
-                at(0.75)
+                "{:<6} {name:<30} {median:>6.3}   (IQR {q1:.3}–{q3:.3})",
+                alg.as_str()
             );
         }
     }
@@ -123,36 +112,30 @@ fn bench_router<'a, S, B, RB>(
         status, 200,
         "{name} must accept the token before it is timed"
     );
-    let mut one = move |req| {
-        block_on(async {
-            svc.ready()
-                .await
-                .expect("ready")
-                .call(req)
-                .await
-                .expect("response")
-        })
-    };
     match runner {
         Runner::Criterion(g) => {
             g.bench_function(name, |b| {
-                b.iter_batched(&request, &mut one, BatchSize::SmallInput)
+                b.iter_batched(
+                    &request,
+                    |req| {
+                        block_on(async {
+                            svc.ready()
+                                .await
+                                .expect("ready")
+                                .call(req)
+                                .await
+                                .expect("response")
+                        })
+                    },
+                    BatchSize::SmallInput,
+                )
             });
         }
         Runner::Paired { stacks, .. } => {
-            // Requests are built before the clock starts, responses dropped after it stops.
-            let block = move || {
-                let requests: Vec<_> = (0..PER_BLOCK).map(|_| request()).collect();
-                let mut responses = Vec::with_capacity(PER_BLOCK);
-                let start = Instant::now();
-                for req in requests {
-                    responses.push(one(req));
-                }
-                let ns = start.elapsed().as_nanos() as f64 / PER_BLOCK as f64;
-                drop(responses);
-                ns
-            };
-            stacks.push((name.to_owned(), Box::new(block)));
+            stacks.push((
+                name.to_owned(),
+                Box::new(move || block_service(&mut svc, &request)),
+            ));
         }
     }
 }
