@@ -26,7 +26,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::validator::Authenticated;
+use crate::claims::Authenticated;
 
 const SHARDS: usize = 16;
 

@@ -38,8 +38,8 @@ use tower_service::Service;
 
 use crate::bearer::ResponseFuture;
 use crate::error::ConfigError;
+use crate::guard::require_scope::ScopeGuard;
 use crate::scope::is_valid_scope;
-use crate::ScopeGuard;
 
 /// The well-known suffix RFC 9728 §3 registers.
 pub const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";

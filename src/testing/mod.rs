@@ -608,7 +608,7 @@ impl TokenBuilder<'_> {
 /// # Panics
 /// If the key does not fit the algorithm.
 pub(crate) fn sign_with(key: &EncodingKey, alg: Algorithm, message: &[u8]) -> Vec<u8> {
-    let signer = match (crate::backend::provider().signer_factory)(&alg.to_jwt(), key) {
+    let signer = match (crate::keys::backend::provider().signer_factory)(&alg.to_jwt(), key) {
         Ok(s) => s,
         Err(e) => panic!("key does not fit {alg}: {e}"),
     };

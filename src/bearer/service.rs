@@ -1,0 +1,274 @@
+//! [`Bearer`]: the service that finds, checks and records the token of each request.
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::context::AuthContext;
+use super::future::ResponseFuture;
+use super::{BearerLayer, Config};
+use crate::claims::Authenticated;
+use crate::dpop::{DpopMode, Proof};
+use crate::error::TokenError;
+use crate::jwt::{Step, Validator};
+use crate::reject::Rejection;
+use crate::source::{self, BearerToken, RequestView, Via};
+
+impl<S> Layer<S> for BearerLayer {
+    type Service = Bearer<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Bearer {
+            inner,
+            config: self.config.clone(),
+        }
+    }
+}
+
+/// The service produced by [`BearerLayer`].
+#[derive(Clone)]
+pub struct Bearer<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for Bearer<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bearer")
+            .field("inner", &self.inner)
+            .field("validator", &self.config.validator)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Bearer<S> {
+    /// Shorthand for [`BearerLayer::new`].
+    pub fn layer(validator: Validator) -> BearerLayer {
+        BearerLayer::new(validator)
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwrap the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Bearer<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Send,
+    ReqBody: Send + 'static,
+    ResBody: From<Bytes> + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let config = &*self.config;
+        if let Some(skip) = &config.skip {
+            let (parts, body) = req.into_parts();
+            let skipped = skip(&parts);
+            req = Request::from_parts(parts, body);
+            if skipped {
+                // Not authenticated, but the layer did run: `Option<…>` extractors see
+                // `None` and guards answer 401, rather than reporting a missing layer.
+                req.extensions_mut()
+                    .insert(AuthContext(config.render.clone()));
+                return ResponseFuture::inner(self.inner.call(req), false);
+            }
+        }
+
+        let view = RequestView {
+            headers: req.headers(),
+            uri: req.uri(),
+            extensions: req.extensions(),
+        };
+        let found = config.sources.find(
+            view,
+            config.validator.max_token_len(),
+            config.dpop.is_some(),
+        );
+        let result = match found {
+            Ok(Some(source::Found { token, via, text })) => {
+                let private = via.private();
+                match dpop_proof(config, &req, &token, via) {
+                    Err(rejection) => Err((rejection, private)),
+                    Ok(proof) => {
+                        let binding = proof.as_ref().map(|p| p.jkt.as_str());
+                        let text = text.unwrap_or_else(|| token.as_str());
+                        match config.validator.step(text, true, binding) {
+                            Step::Done(Ok(auth)) => match record(config, proof.as_ref()) {
+                                Ok(()) => {
+                                    insert(
+                                        &mut req,
+                                        auth,
+                                        token.with_render(config.render.clone()),
+                                    );
+                                    Ok(private)
+                                }
+                                Err(rejection) => Err((rejection, private)),
+                            },
+                            Step::Done(Err(err)) => Err((token_rejection(&token, err), private)),
+                            #[cfg(feature = "remote")]
+                            pending @ (Step::Wait(..) | Step::Introspect(..)) => {
+                                // Off the hot path: keys must be fetched or the token
+                                // introspected first. The ready service goes into the
+                                // future; a fresh clone stays for the next call.
+                                let clone = self.inner.clone();
+                                let inner = std::mem::replace(&mut self.inner, clone);
+                                let config = self.config.clone();
+                                let future = slow_path(config, inner, req, token, proof, pending);
+                                return ResponseFuture::waiting(Box::pin(future), private);
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(None) if config.optional => {
+                req.extensions_mut()
+                    .insert(AuthContext(config.render.clone()));
+                Ok(false)
+            }
+            Ok(None) => Err((Rejection::missing_credentials(), false)),
+            // Rejections are `Cache-Control: no-store` whatever the source.
+            Err(rejection) => Err((rejection, false)),
+        };
+        match result {
+            Ok(private) => ResponseFuture::inner(self.inner.call(req), private),
+            Err((rejection, private)) => {
+                #[cfg(feature = "tracing")]
+                crate::reject::trace::rejection(&rejection, req.method(), req.uri());
+                ResponseFuture::rejected(config.render.respond(&rejection), private)
+            }
+        }
+    }
+}
+
+/// The verified DPoP proof for a `DPoP`-scheme token; `None` for a bearer token where bearer
+/// tokens are accepted.
+fn dpop_proof<B>(
+    config: &Config,
+    req: &Request<B>,
+    token: &BearerToken,
+    via: Via,
+) -> Result<Option<Proof>, Rejection> {
+    match (&config.dpop, via) {
+        (Some(dpop), Via::Dpop) => {
+            if !source::grammar::is_b64token(token.as_str()) {
+                return Err(Rejection::invalid_request("malformed DPoP token").in_dpop_scheme());
+            }
+            dpop.verify(req.headers(), req.method(), req.uri(), token.as_str())
+                .map(Some)
+        }
+        (Some(dpop), _) if dpop.mode() == DpopMode::Required => Err(dpop.required_rejection()),
+        _ => Ok(None),
+    }
+}
+
+/// After the token was accepted: remember the proof, refusing a replay.
+fn record(config: &Config, proof: Option<&Proof>) -> Result<(), Rejection> {
+    match (&config.dpop, proof) {
+        (Some(dpop), Some(proof)) => dpop.record(proof),
+        _ => Ok(()),
+    }
+}
+
+fn token_rejection(token: &BearerToken, err: TokenError) -> Rejection {
+    let rejection = source::rejection_for(token, err);
+    if token.is_dpop() {
+        rejection.in_dpop_scheme()
+    } else {
+        rejection
+    }
+}
+
+fn insert<B>(req: &mut Request<B>, auth: Authenticated, token: BearerToken) {
+    let (claims, scopes) = auth.into_parts();
+    let ext = req.extensions_mut();
+    ext.insert(claims);
+    ext.insert(scopes);
+    ext.insert(token);
+}
+
+/// Wait for what `pending` needs (a key fetch, or an introspection call), then answer.
+#[cfg(feature = "remote")]
+async fn slow_path<S, ReqBody, ResBody>(
+    config: Arc<Config>,
+    inner: S,
+    req: Request<ReqBody>,
+    token: BearerToken,
+    proof: Option<Proof>,
+    pending: Step,
+) -> Result<Response<ResBody>, S::Error>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    let binding = proof.as_ref().map(|p| p.jkt.as_str());
+    let pending = match pending {
+        Step::Wait(remote, generation) => {
+            let _ = remote.refresh(generation).await;
+            config.validator.step(token.as_str(), false, binding)
+        }
+        other => other,
+    };
+    let result = match pending {
+        Step::Done(result) => result,
+        Step::Wait(remote, _) => Err(TokenError::Unavailable {
+            retry_after: remote.unavailable(),
+        }),
+        Step::Introspect(v) => v.introspect(token.as_str(), binding).await,
+    };
+    finish(config, inner, req, token, proof, result).await
+}
+
+/// The end of the slow path: insert and call, or reject.
+#[cfg(feature = "remote")]
+async fn finish<S, ReqBody, ResBody>(
+    config: Arc<Config>,
+    mut inner: S,
+    mut req: Request<ReqBody>,
+    token: BearerToken,
+    proof: Option<Proof>,
+    result: Result<Authenticated, TokenError>,
+) -> Result<Response<ResBody>, S::Error>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    let rejection = match result {
+        Ok(auth) => match record(&config, proof.as_ref()) {
+            Ok(()) => {
+                insert(&mut req, auth, token.with_render(config.render.clone()));
+                std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
+                return inner.call(req).await;
+            }
+            Err(rejection) => rejection,
+        },
+        Err(err) => token_rejection(&token, err),
+    };
+    #[cfg(feature = "tracing")]
+    crate::reject::trace::rejection(&rejection, req.method(), req.uri());
+    Ok(config.render.respond(&rejection))
+}

@@ -1,0 +1,97 @@
+//! Entry points for the fuzz targets in `fuzz/`: the crate's parsers of untrusted input.
+//! Not part of the public API.
+
+use http::{HeaderMap, Uri};
+
+/// Find a bearer token in request headers and URI, as the layer does.
+pub fn find_token(headers: &HeaderMap, uri: &Uri, allow_query: bool) -> Option<String> {
+    let extensions = http::Extensions::new();
+    let view = crate::source::RequestView {
+        headers,
+        uri,
+        extensions: &extensions,
+    };
+    match crate::source::Sources::new(allow_query).find(view, 8192, false) {
+        Ok(Some(crate::source::Found { token, text, .. })) => {
+            let text = text.map(str::to_owned);
+            let owned = token.as_str().to_owned();
+            // The borrowed text and the token's own must agree.
+            assert!(text.is_none_or(|t| t == owned));
+            Some(owned)
+        }
+        _ => None,
+    }
+}
+
+/// The claims fast path against serde_json: `Err` with both answers when the fast path
+/// answered differently (it may only decline, or agree).
+pub fn claims_fast_path_agrees(json: &str) -> Result<(), String> {
+    let Some(fast) = crate::claims::scan::parse_fast(json) else {
+        return Ok(());
+    };
+    let slow = serde_json::from_str::<crate::claims::registered::Registered>(json).map(|mut r| {
+        r.rebase(json);
+        r.snapshot(json)
+    });
+    match slow {
+        Ok(slow) if slow == fast.snapshot(json) => Ok(()),
+        other => Err(format!("fast: {}, serde: {other:?}", fast.snapshot(json))),
+    }
+}
+
+/// Whether the claims fast path answered (rather than declined).
+pub fn claims_fast_path_answers(json: &str) -> bool {
+    crate::claims::scan::parse_fast(json).is_some()
+}
+
+/// Decode granted scopes from a claims JSON document, with the given delimiter.
+pub fn scopes_from_claims(json: &str, delimiter: char) -> Vec<String> {
+    let Ok(mut registered) = serde_json::from_str::<crate::claims::registered::Registered>(json)
+    else {
+        return Vec::new();
+    };
+    if !registered.rebase(json) {
+        return Vec::new();
+    }
+    let source = crate::scope::ScopeClaims::standard().delimiter(delimiter);
+    match source.extract(&registered, json, None) {
+        Some(scopes) => {
+            crate::scope::Scopes::from_grant(std::sync::Arc::new(crate::claims::grant::Grant {
+                registered,
+                json: json.to_owned(),
+                scopes,
+            }))
+            .iter()
+            .map(str::to_owned)
+            .collect()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Check a DPoP proof header value for a `GET https://api.test{path}` request presenting
+/// `token`, as the layer does (everything but replay); the proof key's thumbprint.
+pub fn dpop_proof(proof: &[u8], path: &str, token: &str) -> Option<String> {
+    use std::sync::OnceLock;
+    static DPOP: OnceLock<Option<crate::dpop::Dpop>> = OnceLock::new();
+    let dpop = DPOP
+        .get_or_init(|| crate::dpop::Dpop::allowed().build().ok())
+        .as_ref()?;
+    let mut headers = HeaderMap::new();
+    headers.insert("dpop", http::HeaderValue::from_bytes(proof).ok()?);
+    headers.insert(
+        http::header::HOST,
+        http::HeaderValue::from_static("api.test"),
+    );
+    let uri: Uri = path.parse().ok()?;
+    dpop.verify(&headers, &http::Method::GET, &uri, token)
+        .ok()
+        .map(|p| p.jkt)
+}
+
+/// Parse a JWKS document; the number of usable keys and of skipped ones.
+pub fn parse_jwks(json: &str) -> Option<(usize, usize)> {
+    crate::keys::jwk::parse_jwks(json)
+        .ok()
+        .map(|p| (p.keys.len(), p.skipped.len()))
+}

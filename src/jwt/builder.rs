@@ -1,0 +1,403 @@
+//! [`ValidatorBuilder`]: every setting of a [`Validator`], checked when it is built.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use super::single::{ClaimCheck, Inner, Keys};
+use super::validator::{Kind, Validator};
+use crate::cache::TokenCache;
+use crate::claims::TokenClaims;
+use crate::error::ConfigError;
+use crate::keys::jwk::parse_jwks;
+#[cfg(feature = "remote")]
+use crate::keys::remote::{Fetch, RemoteKeys, RemoteOptions, Source};
+use crate::keys::set::KeySet;
+use crate::keys::{Algorithm, Key};
+use crate::rules::length::DEFAULT_MAX_TOKEN_LEN;
+use crate::rules::typ::TypPolicy;
+use crate::rules::ClaimRules;
+use crate::scope::{ScopeClaims, ScopeHierarchy};
+
+/// The default clock leeway for `exp`, `nbf` and `iat`, in seconds.
+pub const DEFAULT_LEEWAY: u64 = 30;
+
+impl Validator {
+    /// Start configuring a validator.
+    pub fn builder() -> ValidatorBuilder {
+        ValidatorBuilder::default()
+    }
+}
+
+/// Configures a [`Validator`].
+///
+/// Issuer and audience are required; skipping either check takes an explicitly named
+/// opt-out.
+#[derive(Default)]
+#[must_use]
+pub struct ValidatorBuilder {
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    skip_issuer: bool,
+    skip_audience: bool,
+    keys: Vec<Key>,
+    errors: Vec<ConfigError>,
+    leeway: Option<u64>,
+    typ: TypPolicy,
+    max_len: Option<usize>,
+    required: Vec<String>,
+    scope_claims: ScopeClaims,
+    hierarchy: Option<ScopeHierarchy>,
+    checks: Vec<ClaimCheck>,
+    #[cfg(feature = "remote")]
+    remote: Option<Source>,
+    #[cfg(feature = "remote")]
+    remote_options: RemoteOptions,
+    #[cfg(feature = "remote")]
+    fetcher: Option<Arc<dyn Fetch>>,
+    cache_entries: usize,
+    #[cfg(feature = "remote")]
+    introspection: Option<crate::introspect::Introspection>,
+}
+
+impl fmt::Debug for ValidatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidatorBuilder")
+            .field("issuers", &self.issuers)
+            .field("audiences", &self.audiences)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ValidatorBuilder {
+    /// Accept tokens whose `iss` equals this exactly. Call again to trust several issuers
+    /// that share this validator's keys.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accept tokens whose `aud` contains this. Call again to accept several.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Accept any `iss`. Only safe when the keys belong to exactly one issuer.
+    pub fn insecure_skip_issuer_check(mut self) -> Self {
+        self.skip_issuer = true;
+        self
+    }
+
+    /// Accept any `aud`. Unsafe when the issuer serves more than one resource (RFC 8725 §3.9).
+    pub fn insecure_skip_audience_check(mut self) -> Self {
+        self.skip_audience = true;
+        self
+    }
+
+    /// Add a verification key.
+    pub fn key(mut self, key: Key) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Add several keys.
+    pub fn keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
+        self.keys.extend(keys);
+        self
+    }
+
+    fn push(mut self, key: Result<Key, ConfigError>) -> Self {
+        match key {
+            Ok(k) => self.keys.push(k),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Add an HMAC secret; errors surface from [`ValidatorBuilder::build`].
+    pub fn hmac_secret(self, secret: impl AsRef<[u8]>, alg: Algorithm) -> Self {
+        self.push(Key::hmac(secret, alg))
+    }
+
+    /// Add an RSA public key in PEM for `alg`.
+    pub fn rsa_pem(self, pem: impl AsRef<[u8]>, alg: Algorithm) -> Self {
+        self.push(Key::rsa_pem(pem, alg))
+    }
+
+    /// Add an EC (P-256 or P-384) public key in PEM.
+    pub fn ec_pem(self, pem: impl AsRef<[u8]>) -> Self {
+        self.push(Key::ec_pem(pem))
+    }
+
+    /// Add an Ed25519 public key in PEM.
+    pub fn ed_pem(self, pem: impl AsRef<[u8]>) -> Self {
+        self.push(Key::ed_pem(pem))
+    }
+
+    /// Add one JWK, as JSON text.
+    pub fn jwk(self, json: &str) -> Self {
+        self.push(Key::jwk(json))
+    }
+
+    /// Add every signature key of a JWKS document (`{"keys": [...]}`), as JSON text.
+    ///
+    /// Keys marked `use: enc`, symmetric (`oct`) keys and keys of types this crate does not
+    /// verify are skipped. A key that looks usable but is not (an RSA key under 2048 bits, a
+    /// malformed member) is an error, and so is a document with no usable key.
+    pub fn jwks_json(mut self, json: &str) -> Self {
+        match parse_jwks(json) {
+            Ok(parsed) => {
+                let bad: Vec<&String> = parsed
+                    .skipped
+                    .iter()
+                    .filter(|s| !s.ends_with("not a public signature key"))
+                    .collect();
+                if let Some(first) = bad.first() {
+                    self.errors
+                        .push(ConfigError::InvalidJwks(Cow::Owned((*first).clone())));
+                } else if parsed.keys.is_empty() {
+                    self.errors.push(ConfigError::InvalidJwks(Cow::Borrowed(
+                        "the document has no public signature key",
+                    )));
+                }
+                self.keys.extend(parsed.keys);
+            }
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Fetch keys from a JWKS endpoint (feature `remote`), cached; see
+    /// [`remote`](crate::remote) for how the cache behaves.
+    #[cfg(feature = "remote")]
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
+        self.remote = Some(Source::Jwks(url.into()));
+        self
+    }
+
+    /// Discover the JWKS endpoint from the issuer's metadata (OpenID Connect, then
+    /// RFC 8414), and fetch keys from it (feature `remote`). Needs exactly one `.issuer(..)`.
+    #[cfg(feature = "remote")]
+    pub fn discover(mut self) -> Self {
+        self.remote = Some(Source::Discover(String::new()));
+        self
+    }
+
+    /// Timeouts, caps, cooldown and freshness of remote keys (feature `remote`).
+    #[cfg(feature = "remote")]
+    pub fn remote_options(mut self, options: RemoteOptions) -> Self {
+        self.remote_options = options;
+        self
+    }
+
+    /// Fetch remote documents with your own client (feature `remote`).
+    #[cfg(feature = "remote")]
+    pub fn fetcher(mut self, fetcher: impl Fetch) -> Self {
+        self.fetcher = Some(Arc::new(fetcher));
+        self
+    }
+
+    /// Accept opaque tokens through RFC 7662 introspection ([`crate::introspect`]): tokens
+    /// that are not shaped like a JWS go to the endpoint; JWTs are still verified with this
+    /// validator's keys, if it has any (with introspection, keys are optional).
+    #[cfg(feature = "remote")]
+    ///
+    /// Each validator keeps its own cache of answers (they were checked against its
+    /// audiences, issuers and claim checks), even when it is given a clone of another's
+    /// `Introspection`.
+    pub fn introspection(mut self, introspection: crate::introspect::Introspection) -> Self {
+        self.introspection = Some(introspection.with_own_cache());
+        self
+    }
+
+    /// Remember up to `max_entries` verified tokens, so that a client presenting the same
+    /// token again costs a hash and a byte compare instead of a signature check (see
+    /// [`cache`](crate::cache) for what is still checked on a hit). `0` (the default) turns
+    /// it off. Memory: about `max_entries` × (token length + claims JSON + 500 bytes), plus
+    /// per thread private copies of up to four entries that thread hits repeatedly.
+    pub fn token_cache(mut self, max_entries: usize) -> Self {
+        self.cache_entries = max_entries;
+        self
+    }
+
+    /// Clock leeway for `exp`, `nbf` and `iat`, in seconds (default 30, at most 300).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = Some(seconds);
+        self
+    }
+
+    /// Which `typ` header values are accepted.
+    pub fn typ(mut self, policy: TypPolicy) -> Self {
+        self.typ = policy;
+        self
+    }
+
+    /// RFC 9068 profile: `typ` must be `at+jwt`, and `sub`, `client_id`, `iat` and `jti` must
+    /// be present (besides `iss`, `aud`, `exp`, which always are).
+    pub fn rfc9068_strict(self) -> Self {
+        self.typ(TypPolicy::Strict)
+            .require_claims(["sub", "client_id", "iat", "jti"])
+    }
+
+    /// Claims that must be present (any name; `iss`, `aud` and `exp` always are).
+    pub fn require_claims<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        for n in names {
+            let n = n.into();
+            if !self.required.contains(&n) {
+                self.required.push(n);
+            }
+        }
+        self
+    }
+
+    /// The maximum token length in bytes, checked before any parsing (default 8 KiB).
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.max_len = Some(bytes);
+        self
+    }
+
+    /// Where granted scopes are read from (default: `scope` and `scp`).
+    pub fn scope_claims(mut self, source: ScopeClaims) -> Self {
+        self.scope_claims = source;
+        self
+    }
+
+    /// Opt-in implication between scopes, applied by every guard.
+    pub fn scope_hierarchy(mut self, hierarchy: ScopeHierarchy) -> Self {
+        self.hierarchy = Some(hierarchy);
+        self
+    }
+
+    /// Your own check, run after the standard ones; an `Err` rejects the token with
+    /// `401 invalid_token` and its message as `error_description` (keep it free of secrets).
+    ///
+    /// ```
+    /// # use tower_bearer::{Validator, Algorithm};
+    /// let validator = Validator::builder()
+    ///     .issuer("https://auth.example.com")
+    ///     .audience("api")
+    ///     .hmac_secret([7u8; 32], Algorithm::HS256)
+    ///     .check(|claims| match claims.client_id() {
+    ///         Some("web-app" | "cli") => Ok(()),
+    ///         _ => Err("client not allowed".into()),
+    ///     })
+    ///     .build()?;
+    /// # let _ = validator;
+    /// # Ok::<(), tower_bearer::ConfigError>(())
+    /// ```
+    pub fn check<F>(mut self, check: F) -> Self
+    where
+        F: Fn(&TokenClaims) -> Result<(), Cow<'static, str>> + Send + Sync + 'static,
+    {
+        self.checks.push(Arc::new(check));
+        self
+    }
+
+    /// Build the validator.
+    ///
+    /// # Errors
+    /// No issuer or audience (without the explicit opt-out), no keys, a key that failed to
+    /// load, duplicate key ids, an invalid scope in the hierarchy, or an out-of-range setting.
+    pub fn build(self) -> Result<Validator, ConfigError> {
+        if let Some(e) = self.errors.into_iter().next() {
+            return Err(e);
+        }
+        if self.issuers.is_empty() && !self.skip_issuer {
+            return Err(ConfigError::MissingIssuer);
+        }
+        if self.audiences.is_empty() && !self.skip_audience {
+            return Err(ConfigError::MissingAudience);
+        }
+        if self.issuers.iter().any(|i| i.trim().is_empty()) {
+            return Err(ConfigError::Invalid(
+                "an issuer is empty or blank: pass the issuer identifier exactly as it appears in `iss`, such as https://auth.example.com".into(),
+            ));
+        }
+        if self.audiences.iter().any(|a| a.trim().is_empty()) {
+            return Err(ConfigError::Invalid(
+                "an audience is empty or blank: pass this API's identifier exactly as it appears in `aud`, such as https://api.example.com".into(),
+            ));
+        }
+        #[cfg(feature = "remote")]
+        let keys = match self.remote {
+            Some(source) => {
+                if !self.keys.is_empty() {
+                    return Err(ConfigError::Invalid(
+                        "both static keys and a remote key source configured: choose one (use multi_issuer for several issuers)".into(),
+                    ));
+                }
+                let source =
+                    match source {
+                        Source::Discover(_) => match self.issuers.as_slice() {
+                            [one] => Source::Discover(one.clone()),
+                            _ => return Err(ConfigError::Invalid(
+                                "discover() needs exactly one issuer; use multi_issuer for several"
+                                    .into(),
+                            )),
+                        },
+                        jwks => jwks,
+                    };
+                Keys::Remote(Arc::new(RemoteKeys::new(
+                    source,
+                    self.fetcher,
+                    self.remote_options,
+                )?))
+            }
+            None if self.introspection.is_some() => Keys::Static(KeySet::new(self.keys)?),
+            None => Keys::Static(static_keys(self.keys)?),
+        };
+        #[cfg(not(feature = "remote"))]
+        let keys = Keys::Static(static_keys(self.keys)?);
+        let leeway = self.leeway.unwrap_or(DEFAULT_LEEWAY);
+        if leeway > 300 {
+            return Err(ConfigError::Invalid(
+                "leeway above 300 seconds: clock skew should be seconds, not minutes".into(),
+            ));
+        }
+        let max_len = self.max_len.unwrap_or(DEFAULT_MAX_TOKEN_LEN);
+        if max_len < 64 {
+            return Err(ConfigError::Invalid(
+                "max_token_len below 64 bytes cannot hold any JWT".into(),
+            ));
+        }
+        let hierarchy = match &self.hierarchy {
+            Some(h) => Some(Arc::new(h.compile()?)),
+            None => None,
+        };
+        Ok(Validator {
+            inner: Arc::new(Kind::One(Inner {
+                rules: ClaimRules {
+                    issuers: self.issuers,
+                    audiences: self.audiences,
+                    check_issuer: !self.skip_issuer,
+                    check_audience: !self.skip_audience,
+                    leeway: leeway as f64,
+                    required: self.required,
+                },
+                keys,
+                typ: self.typ,
+                max_len,
+                scope_claims: self.scope_claims,
+                hierarchy,
+                checks: self.checks,
+                cache: (self.cache_entries > 0).then(|| TokenCache::new(self.cache_entries)),
+                #[cfg(feature = "remote")]
+                introspection: self.introspection,
+            })),
+        })
+    }
+}
+
+fn static_keys(keys: Vec<Key>) -> Result<KeySet, ConfigError> {
+    let set = KeySet::new(keys)?;
+    if set.is_empty() {
+        return Err(ConfigError::NoKeys);
+    }
+    Ok(set)
+}

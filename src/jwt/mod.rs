@@ -1,0 +1,55 @@
+//! JWT access tokens (RFC 9068): the [`Validator`], its builder, and the JWS steps
+//! (segments, base64url, the JOSE header, the signature). The claim rules live in one place
+//! that every path shares; see the crate's `rules` module.
+//!
+//! The validation policy: which issuers, audiences, keys and token types are accepted.
+//!
+//! ```
+//! use tower_bearer::{Algorithm, Validator};
+//!
+//! let validator = Validator::builder()
+//!     .issuer("https://auth.example.com")
+//!     .audience("https://api.example.com")
+//!     .hmac_secret(b"0123456789abcdef0123456789abcdef", Algorithm::HS256)
+//!     .build()?;
+//! # let _ = validator;
+//! # Ok::<(), tower_bearer::ConfigError>(())
+//! ```
+//!
+//! # What is checked, in order
+//!
+//! 1. Length, before any parsing (default 8 KiB).
+//! 2. Three base64url segments, canonical encoding, header a JSON object without duplicate
+//!    members.
+//! 3. `alg` is one this crate knows (never `none`); `crit` absent; `typ` allowed by the policy.
+//! 4. The key: by `kid`, and the header's `alg` must be that key's one algorithm. `jku`, `x5u`,
+//!    `jwk` and `x5c` are never read.
+//! 5. The signature, through the crate's own crypto backend.
+//! 6. The claims: a JSON object without duplicate registered members; `exp` present and
+//!    numeric; `nbf` and `iat` numeric when present; all three checked against the clock
+//!    with the leeway; `iss` a string equal to a configured issuer; `aud` a string or array
+//!    of strings containing a configured audience; no `cnf` (sender-constrained tokens are not
+//!    bearer tokens) unless it is a DPoP `cnf.jkt` matched by a verified proof
+//!    ([`crate::dpop`]); required claims present.
+//! 7. Your own checks, in the order they were added.
+
+mod builder;
+pub(crate) mod codec;
+pub(crate) mod header;
+mod multi;
+#[cfg(feature = "remote")]
+mod opaque;
+mod segments;
+mod signature;
+mod single;
+mod validator;
+
+pub use crate::claims::Authenticated;
+pub use crate::rules::length::DEFAULT_MAX_TOKEN_LEN;
+pub use crate::rules::typ::TypPolicy;
+pub use builder::{ValidatorBuilder, DEFAULT_LEEWAY};
+pub(crate) use validator::Step;
+pub use validator::Validator;
+
+#[cfg(test)]
+mod tests;

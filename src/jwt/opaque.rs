@@ -1,0 +1,89 @@
+//! Opaque tokens: answered from the introspection cache, or asked of the endpoint.
+
+use super::single::Inner;
+use super::validator::{Kind, Step, Validator};
+use crate::claims::Authenticated;
+use crate::error::TokenError;
+use crate::introspect::answer::{self, Answer, Unusable};
+use crate::rules::{binding, Origin};
+
+impl Inner {
+    /// An opaque token (its length was checked by the caller): a cached answer, or the
+    /// endpoint must be asked.
+    pub(crate) fn step_opaque(
+        &self,
+        validator: &Validator,
+        token: &str,
+        binding: Option<&str>,
+    ) -> Step {
+        match self.introspection.as_ref().and_then(|i| i.cached(token)) {
+            Some(Some(auth)) => Step::Done(match self.recheck_cached(auth, binding) {
+                Ok(auth) => Ok(auth),
+                Err(e) => Err(e),
+            }),
+            Some(None) => Step::Done(Err(TokenError::Inactive)),
+            None => Step::Introspect(validator.clone()),
+        }
+    }
+}
+
+impl Validator {
+    pub(crate) fn introspection_retry_after(&self) -> u64 {
+        match &*self.inner {
+            Kind::One(Inner {
+                introspection: Some(i),
+                ..
+            }) => i.retry_after(),
+            _ => 1,
+        }
+    }
+
+    /// Ask the introspection endpoint about an opaque token and check the answer.
+    pub(crate) async fn introspect(
+        &self,
+        token: &str,
+        binding: Option<&str>,
+    ) -> Result<Authenticated, TokenError> {
+        let Kind::One(inner) = &*self.inner else {
+            return Err(TokenError::IntrospectionUnavailable { retry_after: 1 });
+        };
+        let Some(introspection) = &inner.introspection else {
+            return Err(TokenError::IntrospectionUnavailable { retry_after: 1 });
+        };
+        let unavailable = || TokenError::IntrospectionUnavailable {
+            retry_after: introspection.retry_after(),
+        };
+        let json = match introspection.ask(token).await {
+            Ok(json) => json,
+            Err(e) => {
+                #[cfg(feature = "tracing")]
+                tracing::warn!(error = %e, "token introspection failed");
+                let _ = &e;
+                return Err(unavailable());
+            }
+        };
+        let registered = match answer::read(&json) {
+            Ok(Answer::Active(registered)) => registered,
+            Ok(Answer::Inactive) => {
+                introspection.remember(token, None, None);
+                return Err(TokenError::Inactive);
+            }
+            Err(Unusable::Refused(e)) => return Err(e),
+            Err(Unusable::NotAnAnswer) => {
+                #[cfg(feature = "tracing")]
+                tracing::warn!(
+                    "token introspection answered something that is not an RFC 7662 response"
+                );
+                return Err(unavailable());
+            }
+        };
+        inner
+            .rules
+            .check(&registered, &json, Origin::Introspection)?;
+        binding::check(registered.cnf.as_ref(), binding)?;
+        let exp = registered.exp;
+        let auth = inner.finish(registered, json)?;
+        introspection.remember(token, Some(&auth), exp);
+        Ok(auth)
+    }
+}

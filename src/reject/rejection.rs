@@ -1,0 +1,136 @@
+//! [`Rejection`]: what a client is answered.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use http::header::HeaderValue;
+use http::StatusCode;
+
+use super::code::ErrorCode;
+use crate::error::TokenError;
+
+/// An answer to a request that was not let through: what a client will see.
+///
+/// Build the response with [`Rejection::to_response`]; a [custom responder](crate::ErrorFormat::custom)
+/// receives it to render its own body.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    pub(crate) code: ErrorCode,
+    pub(crate) description: Cow<'static, str>,
+    pub(crate) scope: Option<Arc<str>>,
+    pub(crate) retry_after: Option<u64>,
+    /// The request used the `DPoP` scheme: answer with a `DPoP` challenge.
+    pub(crate) dpop: bool,
+    /// A fresh server nonce for `DPoP-Nonce`.
+    pub(crate) nonce: Option<Arc<str>>,
+}
+
+impl Rejection {
+    /// A rejection with the given code and description.
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            scope: None,
+            retry_after: None,
+            dpop: false,
+            nonce: None,
+        }
+    }
+
+    /// Answer with a `DPoP` challenge: the request used the DPoP scheme.
+    pub(crate) fn in_dpop_scheme(mut self) -> Self {
+        self.dpop = true;
+        self
+    }
+
+    /// `503` with `Retry-After`, for a server-side reason other than missing keys.
+    pub(crate) fn unavailable(description: &'static str, retry_after: u64) -> Self {
+        let mut r = Self::new(ErrorCode::TemporarilyUnavailable, description);
+        r.retry_after = Some(retry_after);
+        r
+    }
+
+    /// Send `nonce` in a `DPoP-Nonce` header.
+    pub(crate) fn with_nonce(mut self, nonce: String) -> Self {
+        self.nonce = Some(Arc::from(nonce));
+        self
+    }
+
+    pub(crate) fn missing_credentials() -> Self {
+        Self::new(ErrorCode::Unauthorized, "bearer token required")
+    }
+
+    pub(crate) fn invalid_request(description: &'static str) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    pub(crate) fn missing_layer(what: &'static str) -> Self {
+        Self::new(
+            ErrorCode::ServerError,
+            Cow::Owned(format!(
+                "{what} used without tower_bearer::BearerLayer in front of it: add `.layer(BearerLayer::new(validator))` outside this route"
+            )),
+        )
+    }
+
+    /// The scopes to name in the challenge (`scope="…"`), space-delimited.
+    pub(crate) fn with_scope(mut self, scope: Option<Arc<str>>) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// The error code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// What failed, in a few words; never contains the token or key material.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The scopes named in the challenge, space-delimited, if any.
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    /// Seconds after which a retry may succeed (503 only).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
+    /// The `WWW-Authenticate` value for this rejection, or `None` for 500 and 503.
+    pub fn www_authenticate(&self, realm: Option<&str>) -> Option<HeaderValue> {
+        self.challenge(realm, None, None)
+    }
+}
+
+impl From<TokenError> for Rejection {
+    fn from(err: TokenError) -> Self {
+        match err {
+            TokenError::Unavailable { retry_after } => Rejection {
+                code: ErrorCode::TemporarilyUnavailable,
+                description: Cow::Borrowed("signing keys are not available yet, retry later"),
+                scope: None,
+                retry_after: Some(retry_after),
+                dpop: false,
+                nonce: None,
+            },
+            TokenError::IntrospectionUnavailable { retry_after } => Rejection::unavailable(
+                "token introspection is unavailable, retry later",
+                retry_after,
+            ),
+            TokenError::DpopKeyMismatch => {
+                Rejection::new(ErrorCode::InvalidDpopProof, err.to_string())
+            }
+            TokenError::Rejected(reason) => Rejection::new(ErrorCode::InvalidToken, reason),
+            other => Rejection::new(ErrorCode::InvalidToken, other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `exp`, `nbf` and `iat` (RFC 7519 §4.1.4–6) against the clock, with the leeway.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::claims::registered::Registered;
+use crate::error::TokenError;
+
+/// The largest NumericDate accepted: 9999-12-31T23:59:59Z.
+const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// A NumericDate is a finite JSON number between the epoch and the year 9999.
+pub(crate) fn numeric_date(v: f64, name: &'static str) -> Result<(), TokenError> {
+    if v.is_finite() && (0.0..=MAX_NUMERIC_DATE).contains(&v) {
+        Ok(())
+    } else {
+        Err(TokenError::InvalidClaim(name))
+    }
+}
+
+/// `exp` (required when `exp_required`) not past, `nbf` not ahead, `iat` not in the future,
+/// each beyond `leeway` seconds; each a valid NumericDate when present.
+pub(crate) fn check(
+    c: &Registered,
+    now: f64,
+    leeway: f64,
+    exp_required: bool,
+) -> Result<(), TokenError> {
+    match c.exp {
+        Some(exp) => {
+            numeric_date(exp, "exp")?;
+            if now - leeway >= exp {
+                return Err(TokenError::Expired);
+            }
+        }
+        None if exp_required => return Err(TokenError::MissingClaim("exp")),
+        None => {}
+    }
+    if let Some(nbf) = c.nbf {
+        numeric_date(nbf, "nbf")?;
+        if now + leeway < nbf {
+            return Err(TokenError::NotYetValid);
+        }
+    }
+    if let Some(iat) = c.iat {
+        numeric_date(iat, "iat")?;
+        if iat > now + leeway {
+            return Err(TokenError::IssuedInFuture);
+        }
+    }
+    Ok(())
+}

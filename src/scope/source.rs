@@ -1,0 +1,211 @@
+//! [`ScopeClaims`]: where granted scopes are read from.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::granted::Scopes;
+use super::hierarchy::CompiledHierarchy;
+use super::index::{split_into, ScopeIndex, Spans};
+use super::token::is_valid_scope;
+use crate::claims::registered::Registered;
+use crate::claims::text::{StringOrList, Text};
+use crate::claims::TokenClaims;
+
+type ScopeMapper = Arc<dyn Fn(&TokenClaims) -> Vec<String> + Send + Sync>;
+
+/// Where granted scopes are read from.
+///
+/// The default reads the union of `scope` and `scp`, each a space-delimited string or an
+/// array of strings.
+///
+/// ```
+/// use tower_bearer::scope::ScopeClaims;
+///
+/// // Keycloak realm roles.
+/// let keycloak = ScopeClaims::path("realm_access.roles");
+/// // Cafe24: "mall.read_application,mall.write_application".
+/// let cafe24 = ScopeClaims::standard().delimiter(',');
+/// // Anything else.
+/// let custom = ScopeClaims::custom(|claims| {
+///     claims.get::<Vec<String>>("permissions").ok().flatten().unwrap_or_default()
+/// });
+/// # let _ = (keycloak, cafe24, custom);
+/// ```
+#[derive(Clone)]
+pub struct ScopeClaims {
+    source: Source,
+    delimiter: char,
+}
+
+#[derive(Clone)]
+enum Source {
+    Standard,
+    Paths(Vec<Vec<String>>),
+    Custom(ScopeMapper),
+}
+
+impl Default for ScopeClaims {
+    fn default() -> Self {
+        Self::standard()
+    }
+}
+
+impl fmt::Debug for ScopeClaims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ScopeClaims");
+        match &self.source {
+            Source::Standard => d.field("source", &"scope + scp"),
+            Source::Paths(p) => d.field("paths", p),
+            Source::Custom(_) => d.field("source", &"custom"),
+        };
+        d.field("delimiter", &self.delimiter).finish()
+    }
+}
+
+impl ScopeClaims {
+    /// `scope` and `scp`, string or array (the default).
+    pub fn standard() -> Self {
+        Self {
+            source: Source::Standard,
+            delimiter: ' ',
+        }
+    }
+
+    /// A claim at a dot-separated path (`realm_access.roles`,
+    /// `resource_access.my-api.roles`), string or array.
+    pub fn path(path: &str) -> Self {
+        Self::paths([path])
+    }
+
+    /// The union of several claim paths.
+    pub fn paths<'a>(paths: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            source: Source::Paths(
+                paths
+                    .into_iter()
+                    .map(|p| p.split('.').map(str::to_owned).collect())
+                    .collect(),
+            ),
+            delimiter: ' ',
+        }
+    }
+
+    /// Your own mapping from claims to granted scopes.
+    pub fn custom<F>(f: F) -> Self
+    where
+        F: Fn(&TokenClaims) -> Vec<String> + Send + Sync + 'static,
+    {
+        Self {
+            source: Source::Custom(Arc::new(f)),
+            delimiter: ' ',
+        }
+    }
+
+    /// The delimiter of string-valued scope claims (default: space).
+    #[must_use]
+    pub fn delimiter(mut self, delimiter: char) -> Self {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// The scope index from the registered claims or the raw JSON; `None` for a custom
+    /// mapping, which needs the finished [`TokenClaims`] (see [`ScopeClaims::custom_scopes`]).
+    /// Standard claims free of escapes are indexed where they sit in `json`, without a copy.
+    pub(crate) fn extract(
+        &self,
+        registered: &Registered,
+        json: &str,
+        hierarchy: Option<Arc<CompiledHierarchy>>,
+    ) -> Option<ScopeIndex> {
+        let delimiter = self.delimiter;
+        let claims = [&registered.scope, &registered.scp];
+        let mut text = String::new();
+        let mut push = |v: &str| {
+            text.push_str(v);
+            text.push(delimiter);
+        };
+        match &self.source {
+            Source::Standard => {
+                if claims.into_iter().flatten().all(StringOrList::in_json) {
+                    let mut spans = Spans::default();
+                    for claim in claims.into_iter().flatten() {
+                        match claim {
+                            StringOrList::String(Text::Span(start, len)) => {
+                                let (start, len) = (*start as usize, *len as usize);
+                                let piece = json.get(start..start + len).unwrap_or_default();
+                                split_into(&mut spans, piece, start, delimiter);
+                            }
+                            StringOrList::List(items) => {
+                                for item in items {
+                                    if let Text::Span(start, len) = *item {
+                                        let (start, end) = (start as usize, (start + len) as usize);
+                                        let v = json.get(start..end).unwrap_or_default();
+                                        // Array items are exact: one that is invalid, or
+                                        // that contains the delimiter, must not turn into
+                                        // several scopes.
+                                        if is_valid_scope(v) && !v.contains(delimiter) {
+                                            spans.push(start, end);
+                                        }
+                                    }
+                                }
+                            }
+                            StringOrList::String(_) => {}
+                        }
+                    }
+                    spans.finish(json);
+                    return Some(ScopeIndex {
+                        own: None,
+                        spans,
+                        hierarchy,
+                    });
+                }
+                for claim in claims.into_iter().flatten() {
+                    match claim {
+                        StringOrList::String(t) => push(t.get(json)),
+                        StringOrList::List(items) => {
+                            for item in items.iter().map(|t| t.get(json)) {
+                                if is_valid_scope(item) && !item.contains(delimiter) {
+                                    push(item);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Source::Paths(paths) => {
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(json) {
+                    for path in paths {
+                        let mut at = Some(&value);
+                        for seg in path {
+                            at = at.and_then(|v| v.get(seg));
+                        }
+                        match at {
+                            Some(serde_json::Value::String(s)) => push(s),
+                            Some(serde_json::Value::Array(items)) => {
+                                for item in items.iter().filter_map(|i| i.as_str()) {
+                                    if is_valid_scope(item) && !item.contains(delimiter) {
+                                        push(item);
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Source::Custom(_) => return None,
+        }
+        Some(ScopeIndex::owned(text, delimiter, hierarchy))
+    }
+
+    pub(crate) fn custom_scopes(
+        &self,
+        claims: &TokenClaims,
+        hierarchy: Option<Arc<CompiledHierarchy>>,
+    ) -> Scopes {
+        match &self.source {
+            Source::Custom(f) => Scopes::from_values(f(claims), hierarchy),
+            _ => Scopes::from_values(std::iter::empty::<&str>(), hierarchy),
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `Authorization: Bearer <b64token>` (RFC 6750 §2.1), and `DPoP <token>` (RFC 9449 §7.1)
+//! where the layer accepts DPoP.
+
+use http::header::AUTHORIZATION;
+use http::HeaderMap;
+
+use super::token::BearerToken;
+use super::{Found, Via};
+use crate::reject::Rejection;
+use crate::rules::length;
+
+pub(crate) fn find(
+    headers: &HeaderMap,
+    max_len: usize,
+    dpop: bool,
+) -> Result<Option<Found<'_>>, Rejection> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Rejection::invalid_request(
+            "more than one Authorization header",
+        ));
+    }
+    let bytes = value.as_bytes();
+    // The scheme, case-insensitively; another scheme is not ours to judge.
+    let scheme_is =
+        |name: &[u8]| bytes.len() >= name.len() && bytes[..name.len()].eq_ignore_ascii_case(name);
+    let (scheme, via): (&[u8], _) = if scheme_is(b"bearer") {
+        (b"bearer", Via::Header)
+    } else if dpop && scheme_is(b"dpop") {
+        (b"dpop", Via::Dpop)
+    } else {
+        return Ok(None);
+    };
+    let empty = || {
+        Rejection::invalid_request(if via == Via::Dpop {
+            "DPoP scheme without a token"
+        } else {
+            "Bearer scheme without a token"
+        })
+    };
+    let rest = &bytes[scheme.len()..];
+    if rest.is_empty() {
+        return Err(empty());
+    }
+    if rest[0] != b' ' {
+        // `BearerX …` is another scheme.
+        return Ok(None);
+    }
+    let start = scheme.len() + rest.iter().take_while(|&&b| b == b' ').count();
+    let token = &bytes[start..];
+    if token.is_empty() {
+        return Err(empty());
+    }
+    length::check(token.len(), max_len)?;
+    match std::str::from_utf8(token) {
+        Ok(text) => {
+            let mut t = BearerToken::from_header(value.clone(), start);
+            t.dpop = via == Via::Dpop;
+            Ok(Some(Found {
+                token: t,
+                via,
+                text: Some(text),
+            }))
+        }
+        Err(_) => Err(Rejection::invalid_request("malformed bearer token")),
+    }
+}
