@@ -6,6 +6,7 @@ use crate::claims::Authenticated;
 use crate::error::TokenError;
 use crate::introspect::answer::{self, Answer, Unusable};
 use crate::rules::{binding, Origin};
+use crate::source::grammar::is_b64token;
 
 impl Inner {
     /// An opaque token (its length was checked by the caller): a cached answer, or the
@@ -16,6 +17,10 @@ impl Inner {
         token: &str,
         binding: Option<&str>,
     ) -> Step {
+        // Nothing reaches the endpoint unless it could be a token (RFC 6750 §2.1).
+        if !is_b64token(token) {
+            return Step::Done(Err(TokenError::Malformed("not an RFC 6750 b64token")));
+        }
         match self.introspection.as_ref().and_then(|i| i.cached(token)) {
             Some(Some(auth)) => Step::Done(match self.recheck_cached(auth, binding) {
                 Ok(auth) => Ok(auth),
@@ -62,13 +67,20 @@ impl Validator {
                 return Err(unavailable());
             }
         };
+        // An answer this validator refuses is remembered like an inactive one (later
+        // requests with the token get `Inactive`, without another call to the endpoint): the
+        // first request learns why, the rest that it is not accepted here.
+        let refused = |e: TokenError| {
+            introspection.remember(token, None, None);
+            e
+        };
         let registered = match answer::read(&json) {
             Ok(Answer::Active(registered)) => registered,
             Ok(Answer::Inactive) => {
                 introspection.remember(token, None, None);
                 return Err(TokenError::Inactive);
             }
-            Err(Unusable::Refused(e)) => return Err(e),
+            Err(Unusable::Refused(e)) => return Err(refused(e)),
             Err(Unusable::NotAnAnswer) => {
                 #[cfg(feature = "tracing")]
                 tracing::warn!(
@@ -79,11 +91,15 @@ impl Validator {
         };
         inner
             .rules
-            .check(&registered, &json, Origin::Introspection)?;
-        binding::check(registered.cnf.as_ref(), binding)?;
+            .check(&registered, &json, Origin::Introspection)
+            .map_err(refused)?;
         let exp = registered.exp;
-        let auth = inner.finish(registered, json)?;
+        let cnf = registered.cnf.clone();
+        let auth = inner.finish(registered, json).map_err(refused)?;
+        // The binding depends on the request (its DPoP proof), not on the answer: the answer
+        // is cached, and every hit checks the binding again (`recheck_cached`).
         introspection.remember(token, Some(&auth), exp);
+        binding::check(cnf.as_ref(), binding)?;
         Ok(auth)
     }
 }

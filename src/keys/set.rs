@@ -46,6 +46,10 @@ impl KeySet {
     /// The key for a token: by `kid` when it names one we have; otherwise the one key
     /// without an id that verifies `alg`. Never more than one candidate, so a token costs at
     /// most one signature check.
+    ///
+    /// A `kid` the set lacks is an unknown key (a remote set is refetched) whenever the set
+    /// names any of its keys; only a set of anonymous keys alone, whose ids a token cannot
+    /// match anyway, falls back to its one key for `alg`.
     pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&Key, TokenError> {
         if let Some(kid) = kid {
             if let Some(key) = self.by_kid(kid) {
@@ -54,6 +58,9 @@ impl KeySet {
                 } else {
                     Err(TokenError::AlgorithmMismatch)
                 };
+            }
+            if !self.by_kid.is_empty() {
+                return Err(TokenError::UnknownKey);
             }
         }
         let mut fitting = self.anonymous.iter().filter(|k| k.alg == alg);
