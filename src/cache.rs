@@ -5,7 +5,8 @@
 //! confirmed by comparing every byte, so only the exact token that was verified can hit.
 //! On a hit `exp` and `nbf` are checked again, and your own claim checks run again; an entry
 //! verified by an earlier version of a remote key set is ignored (so a key that left the set
-//! no longer vouches for anything). Entries are bounded in number, evicted oldest first.
+//! no longer vouches for anything), and so is every entry while a remote key set is past its
+//! stale window (the request gets the `503` it would get without the cache). Entries are bounded in number, evicted oldest first.
 //!
 //! A token one thread hits again and again (a busy client reusing its token) is also kept in
 //! a small per-thread front: up to four entries, each a private copy, so that threads serving

@@ -33,6 +33,9 @@ pub fn claims_fast_path_agrees(json: &str) -> Result<(), String> {
         r.rebase(json);
         r.snapshot(json)
     });
+    if crate::claims::registered::has_duplicate_member(json) {
+        return Err(format!("fast path answered for duplicated members: {json}"));
+    }
     match slow {
         Ok(slow) if slow == fast.snapshot(json) => Ok(()),
         other => Err(format!("fast: {}, serde: {other:?}", fast.snapshot(json))),

@@ -147,6 +147,9 @@ fn unknown_kid_with_named_and_anonymous_keys_is_an_unknown_key() {
 
 /// An introspection endpoint on 127.0.0.1: `token` → answer (unknown tokens are inactive),
 /// counting calls.
+/// The endpoint's state: calls made, and the answer for each token.
+type Endpoint = (Arc<AtomicUsize>, Arc<Vec<(&'static str, Value)>>);
+
 async fn introspection_endpoint(answers: Vec<(&'static str, Value)>) -> (String, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let answers = Arc::new(answers);
@@ -155,22 +158,19 @@ async fn introspection_endpoint(answers: Vec<(&'static str, Value)>) -> (String,
         .route(
             "/introspect",
             axum::routing::post(
-                |State((calls, answers)): State<(
-                    Arc<AtomicUsize>,
-                    Arc<Vec<(&'static str, Value)>>,
-                )>,
-                 body: String| async move {
+                |State((calls, answers)): State<Endpoint>, body: String| async move {
                     calls.fetch_add(1, Ordering::SeqCst);
                     let token = body
                         .split('&')
                         .find_map(|p| p.strip_prefix("token="))
                         .unwrap_or_default()
                         .to_owned();
-                    answers
-                        .iter()
-                        .find(|(k, _)| *k == token)
-                        .map_or(json!({"active": false}), |(_, v)| v.clone())
-                        .to_string()
+                    // A JSON string value is sent as it is (raw answer text).
+                    match answers.iter().find(|(k, _)| *k == token) {
+                        Some((_, Value::String(raw))) => raw.clone(),
+                        Some((_, v)) => v.to_string(),
+                        None => json!({"active": false}).to_string(),
+                    }
                 },
             ),
         )
@@ -286,4 +286,298 @@ async fn non_b64token_is_400_and_never_introspected() {
     assert!(www.contains("invalid_request"), "{www}");
     assert!(v.validate_async("a b").await.is_err());
     assert_eq!(calls.load(Ordering::SeqCst), 0, "sent to the endpoint");
+}
+
+// Item 5: every duration is bounded at build time, with the limit named.
+#[test]
+fn over_limit_durations_are_config_errors_naming_the_option() {
+    let day = Duration::from_secs(24 * 3600);
+    let build = |o: RemoteOptions| {
+        Validator::builder()
+            .issuer("https://issuer.test")
+            .audience("https://api.test")
+            .jwks_url("https://issuer.test/jwks")
+            .remote_options(o)
+            .build()
+            .map(|_| ())
+    };
+    let cases: Vec<(&str, RemoteOptions)> = vec![
+        (
+            "stale_window above 7 days",
+            RemoteOptions::new().stale_window(Duration::MAX),
+        ),
+        (
+            "stale_window above 7 days",
+            RemoteOptions::new().stale_window(8 * day),
+        ),
+        (
+            "max_ttl above 7 days",
+            RemoteOptions::new().max_ttl(Duration::MAX),
+        ),
+        (
+            "default_ttl above 7 days",
+            RemoteOptions::new().default_ttl(Duration::MAX - Duration::from_secs(1)),
+        ),
+        (
+            "min_ttl above 7 days",
+            RemoteOptions::new().min_ttl(8 * day).max_ttl(8 * day),
+        ),
+        (
+            "backoff above 1 day",
+            RemoteOptions::new().backoff(Duration::from_secs(1), Duration::MAX),
+        ),
+        (
+            "cooldown above 1 day",
+            RemoteOptions::new().cooldown(Duration::MAX),
+        ),
+        (
+            "timeout above 5 minutes",
+            RemoteOptions::new().timeout(Duration::MAX),
+        ),
+    ];
+    for (limit, options) in cases {
+        match build(options) {
+            Err(tower_bearer::ConfigError::Invalid(msg)) => {
+                assert!(msg.contains(limit), "{limit}: {msg}")
+            }
+            other => panic!("{limit}: {other:?}"),
+        }
+    }
+    // At the limits, everything builds.
+    assert!(build(
+        RemoteOptions::new()
+            .stale_window(7 * day)
+            .max_ttl(7 * day)
+            .default_ttl(7 * day)
+            .cooldown(day)
+            .backoff(Duration::from_secs(1), day)
+            .timeout(Duration::from_secs(300))
+    )
+    .is_ok());
+
+    let intro = |b: tower_bearer::introspect::IntrospectionBuilder| {
+        b.endpoint("https://issuer.test/introspect")
+            .build()
+            .map(|_| ())
+    };
+    let base = || tower_bearer::introspect::Introspection::builder("rs", "secret");
+    for (limit, builder) in [
+        (
+            "max_cache_ttl above 1 day",
+            base().max_cache_ttl(Duration::MAX),
+        ),
+        (
+            "inactive_cache_ttl above 1 hour",
+            base().inactive_cache_ttl(Duration::MAX),
+        ),
+        (
+            "timeout above 5 minutes",
+            base().remote_options(RemoteOptions::new().timeout(Duration::MAX)),
+        ),
+    ] {
+        match intro(builder) {
+            Err(tower_bearer::ConfigError::Invalid(msg)) => {
+                assert!(msg.contains(limit), "{limit}: {msg}")
+            }
+            other => panic!("{limit}: {other:?}"),
+        }
+    }
+}
+
+// Item 6: an HMAC secret that is a public key (PEM, JWK, JWKS text) is refused.
+#[test]
+fn hmac_secret_refuses_public_key_text() {
+    use tower_bearer::testing::keys;
+    let issuer = TestIssuer::new();
+    let jwk = jwk_of(&issuer).to_string();
+    let jwks = issuer.jwks();
+    let padded_jwk = format!("\n  {jwk}");
+    for (secret, hint) in [
+        (keys::RSA_PUBLIC, "rsa_pem"),
+        (keys::P256_PUBLIC, "ec_pem"),
+        (keys::ED25519_PUBLIC, "ed_pem"),
+        (keys::RSA_PRIVATE, "rsa_pem"),
+        (jwk.as_str(), "jwk"),
+        (padded_jwk.as_str(), "jwk"),
+        (jwks.as_str(), "jwks_json"),
+    ] {
+        for alg in [Algorithm::HS256, Algorithm::HS384] {
+            let err = Validator::builder()
+                .issuer("i")
+                .audience("a")
+                .hmac_secret(secret, alg)
+                .build()
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(hint), "{hint}: {err}");
+            assert!(!err.contains("MII"), "the key is not echoed: {err}");
+        }
+    }
+    // Secrets that merely start with `{` are still secrets.
+    assert!(tower_bearer::Key::hmac(
+        b"{not json at all, just 32+ random bytes}",
+        Algorithm::HS256
+    )
+    .is_ok());
+    assert!(tower_bearer::Key::hmac(
+        br#"{"a":"just an object, not a key......"}"#,
+        Algorithm::HS256
+    )
+    .is_ok());
+}
+
+const SECRET: &[u8] = b"an HMAC secret for the audit tests, 32+ bytes long";
+
+/// A HS256 token over exactly these claims bytes.
+fn hs256(claims: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"at+jwt"}"#),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET).unwrap();
+    mac.update(message.as_bytes());
+    let sig = mac.finalize().into_bytes();
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+fn hs256_validator() -> tower_bearer::ValidatorBuilder {
+    Validator::builder()
+        .issuer("https://issuer.test")
+        .audience("https://api.test")
+        .hmac_secret(SECRET, Algorithm::HS256)
+}
+
+// Item 7: duplicated top-level claims are refused, on both parsing paths.
+#[test]
+fn duplicated_custom_claims_are_refused() {
+    let v = hs256_validator().build().unwrap();
+    let exp = unix_now() + 600;
+    let head = format!(r#"{{"iss":"https://issuer.test","aud":"https://api.test","exp":{exp}"#);
+    let dup = TokenError::Malformed("claims contain a duplicated member");
+    for tail in [
+        // The fast path's shape.
+        r#","role":"user","role":"admin"}"#,
+        r#","role":"user","x":[1,{"role":2}],"role":{"a":1}}"#,
+        // Escapes: the serde path; the same name once unescaped.
+        r#","r\u006fle":"user","role":"admin"}"#,
+        r#","role":"us\u0065r","role":"admin"}"#,
+    ] {
+        let token = hs256(&format!("{head}{tail}"));
+        assert_eq!(v.validate(&token).unwrap_err(), dup, "{tail}");
+    }
+    // Nested duplicates are the application's business; distinct names pass.
+    let ok = hs256(&format!(
+        r#"{head},"role":"user","x":{{"a":1}},"y":{{"a":2}}}}"#
+    ));
+    let auth = v.validate(&ok).unwrap();
+    assert_eq!(
+        auth.claims().get::<String>("role").unwrap().as_deref(),
+        Some("user")
+    );
+    // Many distinct members (more than the fast path tracks) still pass.
+    let many: String = (0..100).map(|i| format!(r#","c{i}":{i}"#)).collect();
+    assert!(v.validate(&hs256(&format!("{head}{many}}}"))).is_ok());
+    let many_dup = hs256(&format!(r#"{head}{many},"c7":0}}"#));
+    assert_eq!(v.validate(&many_dup).unwrap_err(), dup);
+}
+
+#[tokio::test]
+async fn duplicated_members_in_introspection_answers_are_refused() {
+    let raw = format!(
+        r#"{{"active":true,"iss":"https://issuer.test","aud":"https://api.test","exp":{},"role":"user","role":"admin"}}"#,
+        unix_now() + 600
+    );
+    let (url, _) = introspection_endpoint(vec![("dup", Value::String(raw))]).await;
+    let v = introspecting(&url).build().unwrap();
+    assert_eq!(
+        v.validate_async("dup").await.unwrap_err(),
+        TokenError::Malformed("claims contain a duplicated member")
+    );
+}
+
+/// Status of a request through a given layer, with the `Authorization` value raw.
+async fn status_with(layer: tower_bearer::BearerLayer, authorization: &str) -> StatusCode {
+    use tower::ServiceExt;
+    let app = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .layer(layer);
+    let req = http::Request::get("/")
+        .header("authorization", authorization)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.oneshot(req).await.unwrap().status()
+}
+
+// Item 8: `Bearer<TAB>token` is a malformed bearer credential, not another scheme.
+#[tokio::test]
+async fn bearer_followed_by_a_tab_is_invalid_request() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().sign();
+    let optional = || tower_bearer::BearerLayer::optional(issuer.validator());
+    for value in [
+        format!("Bearer\t{token}"),
+        format!("bearer\t{token}"),
+        "Bearer\t".to_owned(),
+        format!("Bearer,{token}"),
+    ] {
+        assert_eq!(
+            status_with(optional(), &value).await,
+            StatusCode::BAD_REQUEST,
+            "{:?}",
+            &value[..value.len().min(8)]
+        );
+    }
+    let dpop = || optional().dpop(tower_bearer::dpop::Dpop::allowed().build().unwrap());
+    assert_eq!(
+        status_with(dpop(), &format!("DPoP\t{token}")).await,
+        StatusCode::BAD_REQUEST
+    );
+    // Another scheme is still no credentials: the optional layer lets it through.
+    assert_eq!(status_with(optional(), "BearerX abc").await, StatusCode::OK);
+    assert_eq!(status_with(dpop(), "DPoPx abc").await, StatusCode::OK);
+    assert_eq!(
+        status_with(optional(), "Basic dXNlcjpwYXNz").await,
+        StatusCode::OK
+    );
+}
+
+// The token cache answers only while the remote key set it was verified under is usable.
+#[tokio::test]
+async fn token_cache_does_not_outlive_the_stale_window() {
+    let issuer = TestIssuer::new();
+    let e = Jwks::serve(issuer.jwks()).await;
+    let v = Validator::builder()
+        .issuer(issuer.issuer_id())
+        .audience(issuer.audience_id())
+        .jwks_url(e.url())
+        .token_cache(16)
+        .remote_options(
+            remote_options()
+                .min_ttl(Duration::ZERO)
+                .default_ttl(Duration::from_millis(200))
+                .stale_window(Duration::from_millis(600)),
+        )
+        .build()
+        .unwrap();
+    v.warm_up().await.unwrap();
+    let token = issuer.token().sign();
+    assert!(v.validate(&token).is_ok());
+    assert!(v.validate(&token).is_ok(), "a cache hit");
+    e.set(Err(500));
+    // Past time to live and stale window, with the endpoint down.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(!v.keys_loaded());
+    assert!(
+        matches!(v.validate(&token), Err(TokenError::Unavailable { .. })),
+        "{:?}",
+        v.validate(&token).map(|_| ())
+    );
+    assert!(matches!(
+        v.validate_async(&token).await,
+        Err(TokenError::Unavailable { .. })
+    ));
 }

@@ -138,6 +138,7 @@ fn everyday_claims_take_the_fast_path_and_odd_ones_do_not() {
         r#"{"cnf":{"jkt":"x"}}"#,
         r#"{"scope":["a",1]}"#,
         r#"{"iss":"a","iss":"b"}"#,
+        r#"{"role":"a","x":1,"role":"b"}"#,
         r#"{"\u0069ss":"a"}"#,
         r#"{"x":"\n"}"#,
         r#"{"x":[1,]}"#,

@@ -623,3 +623,112 @@ async fn a_proof_that_expires_while_keys_are_fetched_is_refused_not_replayable()
     assert_eq!(dpop_call(&app, &token, &fresh).await.status, StatusCode::OK);
     assert_proof_refused(&dpop_call(&app, &token, &fresh).await, "replay");
 }
+
+#[tokio::test]
+async fn htu_under_a_nested_router_is_the_path_the_client_addressed() {
+    let issuer = TestIssuer::new();
+    let layer = BearerLayer::new(issuer.validator()).dpop(Dpop::required().build().unwrap());
+    let inner = Router::new()
+        .route("/users", get(|| async { "users" }))
+        .layer(layer);
+    let app = Router::new().nest("/api", inner);
+    let client = DpopClient::new(Algorithm::ES256);
+    let token = bound_token(&issuer, &client);
+    let auth = format!("DPoP {token}");
+    let at_api_users = |proof: String| {
+        let app = app.clone();
+        let auth = auth.clone();
+        async move {
+            call(
+                &app,
+                "GET",
+                "/api/users",
+                &[("authorization", &auth), ("dpop", &proof)],
+            )
+            .await
+        }
+    };
+    let ok = at_api_users(client.proof("GET", "https://api.test/api/users", &token)).await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    let stripped = at_api_users(client.proof("GET", "https://api.test/users", &token)).await;
+    assert_proof_refused(&stripped, "htu of the path inside the nested router");
+}
+
+/// The same ES256 JWS with its signature's `s` replaced by `n − s` (P-256 group order): a
+/// second valid signature of the same message, which aws-lc accepts.
+fn malleate_es256(jws: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    const N: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63,
+        0x25, 0x51,
+    ];
+    let (message, sig64) = jws.rsplit_once('.').unwrap();
+    let mut sig = URL_SAFE_NO_PAD.decode(sig64).unwrap();
+    assert_eq!(sig.len(), 64, "ES256 signatures are r || s, 32 bytes each");
+    let s = &mut sig[32..];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(N[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        s[i] = d.rem_euclid(256) as u8;
+    }
+    assert_eq!(borrow, 0, "s < n");
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(&sig))
+}
+
+#[tokio::test]
+async fn an_es256_proof_with_s_negated_is_still_a_replay() {
+    let issuer = TestIssuer::new();
+    let app = app(&issuer, Some(Dpop::allowed()), false);
+    let client = DpopClient::new(Algorithm::ES256);
+    let token = bound_token(&issuer, &client);
+    // The other spelling is a valid proof in its own right (high-S is not refused)...
+    let proof = client.proof("GET", URL, &token);
+    let other = malleate_es256(&proof);
+    assert_ne!(other, proof);
+    let a = dpop_call(&app, &token, &other).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    // ...but it is the same proof: the replay cache keys on (jkt, jti), not on its bytes.
+    let a = dpop_call(&app, &token, &proof).await;
+    assert_proof_refused(&a, "original after the malleated spelling");
+    assert!(a.body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("replayed"));
+    let proof = client.proof("GET", URL, &token);
+    assert_eq!(dpop_call(&app, &token, &proof).await.status, StatusCode::OK);
+    let a = dpop_call(&app, &token, &malleate_es256(&proof)).await;
+    assert_proof_refused(&a, "malleated replay");
+    assert!(a.body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("replayed"));
+}
+
+#[tokio::test]
+async fn a_malleated_es256_access_token_is_the_same_token() {
+    let issuer = TestIssuer::new();
+    let validator = issuer.validator_builder().token_cache(100).build().unwrap();
+    let token = issuer.token().scopes(["users:read"]).sign();
+    let other = malleate_es256(&token);
+    assert_ne!(other, token);
+    // Both spellings are valid tokens from the issuer (two cache entries), with the same claims.
+    let a = validator.validate(&token).unwrap();
+    let b = validator.validate(&other).unwrap();
+    assert_eq!(a.claims().json(), b.claims().json());
+    assert_eq!(a.scopes(), b.scopes());
+    // From the cache too.
+    let b = validator.validate(&other).unwrap();
+    assert_eq!(a.claims().json(), b.claims().json());
+    // A DPoP proof names one spelling (ath): it cannot present the other.
+    let app = app(&issuer, Some(Dpop::allowed()), true);
+    let client = DpopClient::new(Algorithm::ES256);
+    let token = bound_token(&issuer, &client);
+    let other = malleate_es256(&token);
+    let a = dpop_call(&app, &other, &client.proof("GET", URL, &token)).await;
+    assert_proof_refused(&a, "proof for the other spelling");
+    let a = dpop_call(&app, &other, &client.proof("GET", URL, &other)).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+}

@@ -178,7 +178,16 @@ fn dpop_proof<B>(
             if !source::grammar::is_b64token(token.as_str()) {
                 return Err(Rejection::invalid_request("malformed DPoP token").in_dpop_scheme());
             }
-            dpop.verify(req.headers(), req.method(), req.uri(), token.as_str())
+            // Under axum's `Router::nest` the request's URI has lost the outer path; the
+            // client signed the path it addressed, which axum keeps as `OriginalUri`.
+            #[cfg(feature = "axum")]
+            let uri = req
+                .extensions()
+                .get::<axum::extract::OriginalUri>()
+                .map_or(req.uri(), |original| &original.0);
+            #[cfg(not(feature = "axum"))]
+            let uri = req.uri();
+            dpop.verify(req.headers(), req.method(), uri, token.as_str())
                 .map(Some)
         }
         (Some(dpop), _) if dpop.mode() == DpopMode::Required => Err(dpop.required_rejection()),

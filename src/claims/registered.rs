@@ -75,6 +75,30 @@ impl<'de> Deserialize<'de> for Cnf {
     }
 }
 
+/// Whether the JSON object `json` names a top-level member twice (after unescaping), for
+/// the claims the fast path declined. Anything that is not a JSON object counts as yes.
+pub(crate) fn has_duplicate_member(json: &str) -> bool {
+    struct Names;
+    impl<'de> de::Visitor<'de> for Names {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if !seen.insert(name) {
+                    return Ok(true);
+                }
+                map.next_value::<de::IgnoredAny>()?;
+            }
+            Ok(false)
+        }
+    }
+    let mut d = serde_json::Deserializer::from_str(json);
+    de::Deserializer::deserialize_map(&mut d, Names).unwrap_or(true)
+}
+
 impl Registered {
     /// Turn the addresses of borrowed strings into offsets into `json`, the text they were
     /// parsed from. `false` if one does not lie inside it (which parsing `json` cannot cause).

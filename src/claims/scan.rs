@@ -15,6 +15,10 @@ pub(crate) fn parse_fast(json: &str) -> Option<Registered> {
         i: 0,
     };
     let mut r = Registered::default();
+    // The (start, len) of the unknown member names seen, to decline on a duplicate (the
+    // serde path refuses it); declining too past this many.
+    let mut unknown = [(0u32, 0u32); 32];
+    let mut unknown_len = 0;
     p.ws();
     p.eat(b'{')?;
     p.ws();
@@ -59,7 +63,17 @@ pub(crate) fn parse_fast(json: &str) -> Option<Registered> {
                 }
                 // Rare, and checked for more than a string: serde reads these.
                 b"cnf" => return None,
-                _ => p.skip_value(0)?,
+                _ => {
+                    let seen = unknown.get(..unknown_len)?;
+                    if seen.iter().any(|&(s, l)| {
+                        l == len && p.b.get(s as usize..(s + l) as usize) == Some(key)
+                    }) {
+                        return None;
+                    }
+                    *unknown.get_mut(unknown_len)? = (start, len);
+                    unknown_len += 1;
+                    p.skip_value(0)?
+                }
             }
             p.ws();
             match p.peek()? {

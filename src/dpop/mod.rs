@@ -174,12 +174,18 @@ impl Dpop {
         match self
             .inner
             .replay
-            .insert(proof.replay_key, proof.expires, now)
+            .insert(proof.owner, proof.replay_key, proof.expires, now)
         {
             Insert::Fresh => Ok(()),
             Insert::Replayed => Err(Rejection::new(
                 ErrorCode::InvalidDpopProof,
                 "DPoP proof replayed (jti seen before)",
+            )
+            .in_dpop_scheme()),
+            // This client's doing, not the server's: refuse its proofs, keep serving others.
+            Insert::TooMany => Err(Rejection::new(
+                ErrorCode::InvalidDpopProof,
+                "too many proofs for this key within the proof lifetime, retry later",
             )
             .in_dpop_scheme()),
             Insert::Full => Err(Rejection::unavailable(
@@ -250,6 +256,8 @@ impl DpopBuilder {
     /// proof's `htu` must equal it followed by the request's path. Without it, the URL is
     /// rebuilt from the request: its scheme and authority when absolute (HTTP/2), else
     /// `https` (or `http` after [`DpopBuilder::plain_http`]) and the `Host` header.
+    /// With the `axum` feature, the request's path is the one the client addressed: under
+    /// `Router::nest` that is axum's `OriginalUri`, not the path inside the nested router.
     pub fn public_base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -283,6 +291,15 @@ impl DpopBuilder {
     }
 
     /// How many proofs the replay cache remembers (default 100 000).
+    ///
+    /// One proof key (`jkt`) may hold at most `max(8, max_entries / 64)` of them at a time
+    /// (1 562 by default: about 24 requests a second per key with the default 60 s lifetime
+    /// and 5 s leeway). Beyond that, that key's proofs are answered `401`
+    /// `invalid_dpop_proof` ("too many proofs for this key") until its older proofs expire,
+    /// while other clients keep working; so one client cannot fill the cache for everyone.
+    /// Raise `max_entries` for clients that send more. Where a proof is stored is chosen by a
+    /// keyed hash with a secret made at start-up, so clients cannot aim their `jti`s at one
+    /// part of the cache.
     pub fn replay_cache(mut self, max_entries: usize) -> Self {
         self.replay_entries = max_entries;
         self
@@ -293,7 +310,7 @@ impl DpopBuilder {
     /// # Errors
     /// No algorithms, an HMAC algorithm (proofs are signed with the client's private key), a
     /// base URL that is not an absolute `http(s)` URL without query or fragment, a zero
-    /// lifetime or replay cache, or no randomness for nonces.
+    /// lifetime or replay cache, or no randomness for nonces or the replay cache's secret.
     pub fn build(self) -> Result<Dpop, ConfigError> {
         let bad = |why: String| ConfigError::Invalid(why.into());
         if self.algs.is_empty() {
@@ -355,6 +372,9 @@ impl DpopBuilder {
                 })
             }
         };
+        let mut replay_secret = [0u8; 32];
+        getrandom::getrandom(&mut replay_secret)
+            .map_err(|e| bad(format!("no randomness for the DPoP replay cache: {e}")))?;
         let algs_text = self
             .algs
             .iter()
@@ -374,7 +394,7 @@ impl DpopBuilder {
                 lifetime: self.lifetime.as_secs().max(1),
                 leeway: self.leeway.as_secs(),
                 nonce,
-                replay: Replay::new(self.replay_entries),
+                replay: Replay::new(self.replay_entries, &replay_secret),
             }),
         })
     }

@@ -20,6 +20,8 @@ const MAX_JTI_LEN: usize = 256;
 pub(crate) struct Proof {
     /// RFC 7638 thumbprint of the proof key, base64url.
     pub(crate) jkt: String,
+    /// Keyed hash of `jkt`, for the per-key quota.
+    pub(crate) owner: u64,
     pub(crate) replay_key: u128,
     pub(crate) expires: u64,
 }
@@ -163,16 +165,11 @@ impl Policy {
                 Some(_) => {}
             }
         }
-        let mut h = Sha256::new();
-        h.update(jkt.as_bytes());
-        h.update([0]);
-        h.update(jti.as_bytes());
-        let digest = h.finalize();
-        let mut first = [0u8; 16];
-        first.copy_from_slice(&digest[..16]);
+        let (owner, replay_key) = self.replay.keys(&jkt, &jti);
         Ok(Proof {
             jkt,
-            replay_key: u128::from_le_bytes(first),
+            owner,
+            replay_key,
             // Accepted until `iat + lifetime`; remember it a little longer.
             expires: (iat as u64)
                 .saturating_add(self.lifetime)

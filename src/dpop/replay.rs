@@ -3,22 +3,41 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
 pub(crate) const SHARDS: usize = 16;
 
 pub(crate) enum Insert {
     Fresh,
     Replayed,
+    /// The proof key already has its quota of live entries.
+    TooMany,
     Full,
 }
 
-/// Seen proofs: hash of (thumbprint, `jti`) → when it may be forgotten.
+/// Seen proofs: keyed hash of (thumbprint, `jti`) → when it may be forgotten.
 pub(crate) struct Replay {
     shards: Vec<Mutex<ReplayShard>>,
     per_shard: usize,
+    /// HMAC-SHA256 under a secret made at start-up: clients cannot predict the shard or the
+    /// stored key of a proof, so they cannot aim `jti`s at one shard.
+    mac: Hmac<Sha256>,
+    /// Expiry times of the live entries of each proof key (keyed hash of `jkt`), sharded by
+    /// that hash; a key holds at most `quota` entries.
+    owners: Vec<Mutex<OwnerShard>>,
+    pub(crate) quota: usize,
 }
 
 #[derive(Default)]
-pub(crate) struct ReplayShard {
+struct OwnerShard {
+    live: HashMap<u64, Vec<u64>>,
+    /// When keys without live entries were last swept out (at most once a second).
+    swept: u64,
+}
+
+#[derive(Default)]
+struct ReplayShard {
     seen: HashMap<u128, u64>,
     /// When expired entries were last swept out (at most once a second, so a full shard
     /// does not cost a sweep per request).
@@ -26,21 +45,65 @@ pub(crate) struct ReplayShard {
 }
 
 impl Replay {
-    pub(crate) fn new(max_entries: usize) -> Self {
+    pub(crate) fn new(max_entries: usize, secret: &[u8; 32]) -> Self {
         Self {
             shards: (0..SHARDS)
                 .map(|_| Mutex::new(ReplayShard::default()))
                 .collect(),
             per_shard: max_entries.div_ceil(SHARDS).max(1),
+            mac: <Hmac<Sha256> as Mac>::new_from_slice(secret)
+                .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length")),
+            owners: (0..SHARDS)
+                .map(|_| Mutex::new(OwnerShard::default()))
+                .collect(),
+            quota: (max_entries / 64).max(8),
         }
     }
 
-    pub(crate) fn insert(&self, key: u128, expires: u64, now: u64) -> Insert {
+    /// The keyed hashes of a proof's key (`jkt`) and of its (`jkt`, `jti`).
+    pub(crate) fn keys(&self, jkt: &str, jti: &str) -> (u64, u128) {
+        // A thumbprint is base64url: the zero byte cannot occur in it.
+        let mut mac = self.mac.clone();
+        mac.update(b"owner\0");
+        mac.update(jkt.as_bytes());
+        let owner = mac.finalize().into_bytes();
+        let mut mac = self.mac.clone();
+        mac.update(b"proof\0");
+        mac.update(jkt.as_bytes());
+        mac.update(&[0]);
+        mac.update(jti.as_bytes());
+        let key = mac.finalize().into_bytes();
+        let mut first8 = [0u8; 8];
+        first8.copy_from_slice(&owner[..8]);
+        let mut first16 = [0u8; 16];
+        first16.copy_from_slice(&key[..16]);
+        (u64::from_le_bytes(first8), u128::from_le_bytes(first16))
+    }
+
+    pub(crate) fn insert(&self, owner: u64, key: u128, expires: u64, now: u64) -> Insert {
+        // Always the owner's lock first, then the shard's.
+        let owners = &self.owners[(owner as usize) % SHARDS];
+        let mut owners = owners.lock().unwrap_or_else(|e| e.into_inner());
+        if owners.live.len() >= self.per_shard && owners.swept < now {
+            owners.swept = now;
+            owners.live.retain(|_, live| {
+                live.retain(|until| *until > now);
+                !live.is_empty()
+            });
+        }
         let shard = &self.shards[(key as usize) % SHARDS];
         let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(&until) = shard.seen.get(&key) {
             if until > now {
                 return Insert::Replayed;
+            }
+        }
+        if let Some(live) = owners.live.get_mut(&owner) {
+            if live.len() >= self.quota {
+                live.retain(|until| *until > now);
+                if live.len() >= self.quota {
+                    return Insert::TooMany;
+                }
             }
         }
         if shard.seen.len() >= self.per_shard {
@@ -53,6 +116,7 @@ impl Replay {
             }
         }
         shard.seen.insert(key, expires);
+        owners.live.entry(owner).or_default().push(expires);
         Insert::Fresh
     }
 }

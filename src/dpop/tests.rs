@@ -1,3 +1,6 @@
+use http::HeaderMap;
+use sha2::{Digest, Sha256};
+
 use super::replay::SHARDS;
 use super::*;
 
@@ -98,14 +101,117 @@ fn nonces_are_accepted_for_two_windows_only() {
     assert!(!n.valid("AAAA", t));
 }
 
+/// A verified proof by `client` for `GET https://api.test/users` with a fresh `jti`.
+#[cfg(feature = "testing")]
+fn verified(dpop: &Dpop, client: &crate::testing::DpopClient) -> Proof {
+    let proof = client.proof("GET", "https://api.test/users", "tok");
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::HOST, "api.test".parse().unwrap());
+    headers.insert("dpop", proof.parse().unwrap());
+    let uri = Uri::from_static("/users");
+    match dpop.verify(&headers, &Method::GET, &uri, "tok") {
+        Ok(p) => p,
+        Err(e) => panic!("{}", e.description()),
+    }
+}
+
+#[test]
+#[cfg(feature = "testing")]
+fn one_client_hammering_fresh_jtis_cannot_crowd_out_another() {
+    use crate::testing::DpopClient;
+    let dpop = Dpop::allowed().replay_cache(256).build().unwrap();
+    let hammer = DpopClient::new(Algorithm::ES256);
+    let victim = DpopClient::new(Algorithm::EdDSA);
+    // 600 fresh proofs by one key: far more than the whole cache (16 per shard).
+    let mut refused = 0;
+    for _ in 0..600 {
+        if let Err(e) = dpop.record(&verified(&dpop, &hammer)) {
+            assert_eq!(e.status(), http::StatusCode::UNAUTHORIZED);
+            assert!(e.description().contains("too many proofs for this key"));
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 600 - 8, "the hammering key keeps its quota of 8");
+    for i in 0..4 {
+        let proof = verified(&dpop, &victim);
+        if let Err(e) = dpop.record(&proof) {
+            panic!("victim's fresh proof {i} refused: {}", e.description());
+        }
+    }
+}
+
+#[test]
+#[cfg(feature = "testing")]
+fn replay_keys_and_shards_depend_on_a_secret() {
+    use crate::testing::DpopClient;
+    let a = Dpop::allowed().build().unwrap();
+    let b = Dpop::allowed().build().unwrap();
+    let client = DpopClient::new(Algorithm::ES256);
+    let mut shards_differ = false;
+    for _ in 0..32 {
+        let proof = client.proof("GET", "https://api.test/users", "tok");
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::HOST, "api.test".parse().unwrap());
+        headers.insert("dpop", proof.parse().unwrap());
+        let uri = Uri::from_static("/users");
+        let pa = a.verify(&headers, &Method::GET, &uri, "tok").unwrap();
+        let pb = b.verify(&headers, &Method::GET, &uri, "tok").unwrap();
+        assert_ne!(pa.replay_key, pb.replay_key, "same key in two instances");
+        shards_differ |= pa.replay_key % SHARDS as u128 != pb.replay_key % SHARDS as u128;
+    }
+    assert!(shards_differ, "the shard is predictable from the proof");
+}
+
 #[test]
 fn replay_cache_refuses_repeats_and_never_evicts_live_entries() {
-    let r = Replay::new(SHARDS);
-    assert!(matches!(r.insert(1, 100, 10), Insert::Fresh));
-    assert!(matches!(r.insert(1, 100, 11), Insert::Replayed));
+    let r = Replay::new(SHARDS, &[1; 32]);
+    assert!(matches!(r.insert(7, 1, 100, 10), Insert::Fresh));
+    assert!(matches!(r.insert(7, 1, 100, 11), Insert::Replayed));
     // Same shard (keys congruent mod SHARDS), one entry per shard: full while live.
     let same_shard = 1 + SHARDS as u128;
-    assert!(matches!(r.insert(same_shard, 100, 12), Insert::Full));
+    assert!(matches!(r.insert(8, same_shard, 100, 12), Insert::Full));
     // Once the first has expired it is purged to make room.
-    assert!(matches!(r.insert(same_shard, 300, 101), Insert::Fresh));
+    assert!(matches!(r.insert(8, same_shard, 300, 101), Insert::Fresh));
+}
+
+#[test]
+fn per_key_quota_refuses_only_that_key_until_its_entries_expire() {
+    let r = Replay::new(100_000, &[1; 32]);
+    assert_eq!(r.quota, 1562);
+    let small = Replay::new(64, &[1; 32]);
+    assert_eq!(small.quota, 8);
+    for k in 0..r.quota as u128 {
+        assert!(matches!(r.insert(1, k, 100, 10), Insert::Fresh));
+    }
+    // A replay is still reported as one; a fresh jti is over the quota.
+    assert!(matches!(r.insert(1, 0, 100, 11), Insert::Replayed));
+    assert!(matches!(r.insert(1, 1 << 64, 100, 11), Insert::TooMany));
+    // Another key is not affected.
+    assert!(matches!(r.insert(2, 1 << 65, 100, 11), Insert::Fresh));
+    // Nor is anything evicted: every live entry of key 1 is still a replay.
+    for k in 0..r.quota as u128 {
+        assert!(matches!(r.insert(1, k, 100, 12), Insert::Replayed));
+    }
+    // Once they expire, key 1 may send again.
+    assert!(matches!(r.insert(1, 1 << 64, 200, 100), Insert::Fresh));
+}
+
+#[test]
+fn replay_keys_are_keyed() {
+    let a = Replay::new(16, &[1; 32]);
+    let b = Replay::new(16, &[2; 32]);
+    let jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+    let mut public = Sha256::new();
+    public.update(jkt.as_bytes());
+    public.update([0]);
+    public.update(b"jti-0");
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&public.finalize()[..16]);
+    assert_ne!(a.keys(jkt, "jti-0").1, u128::from_le_bytes(first));
+    assert_eq!(a.keys(jkt, "jti-0"), a.keys(jkt, "jti-0"));
+    assert_ne!(a.keys(jkt, "jti-0").0, b.keys(jkt, "jti-0").0);
+    let shard = |r: &Replay, i: usize| r.keys(jkt, &format!("jti-{i}")).1 % SHARDS as u128;
+    assert!((0..64).any(|i| shard(&a, i) != shard(&b, i)));
+    // One key's owner tag does not depend on the jti.
+    assert_eq!(a.keys(jkt, "x").0, a.keys(jkt, "y").0);
 }

@@ -474,6 +474,27 @@ impl IntrospectionBuilder {
                     .into(),
             ));
         }
+        for (value, limit, message) in [
+            (
+                self.options.timeout,
+                Duration::from_secs(300),
+                "timeout above 5 minutes",
+            ),
+            (
+                self.max_ttl,
+                Duration::from_secs(24 * 3600),
+                "max_cache_ttl above 1 day",
+            ),
+            (
+                self.inactive_ttl,
+                Duration::from_secs(3600),
+                "inactive_cache_ttl above 1 hour",
+            ),
+        ] {
+            if value > limit {
+                return Err(bad(message.into()));
+            }
+        }
         let allow_http = self.options.allow_http;
         let check = |url: &str| {
             let lower = url.to_ascii_lowercase();

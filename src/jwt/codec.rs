@@ -4,6 +4,7 @@
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use crate::claims::registered::has_duplicate_member;
 use crate::claims::registered::Registered;
 use crate::error::TokenError;
 use crate::rules::required::static_name;
@@ -58,6 +59,11 @@ pub(crate) fn parse_claims(json: &str, fast: bool) -> Result<Registered, TokenEr
     if !r.rebase(json) {
         return Err(TokenError::Malformed("claims could not be indexed"));
     }
+    // serde's derive ignores members it does not read, twice or not; RFC 7519 §4 lets us
+    // refuse them, so that `TokenClaims::get` and `deserialize` never read a claim two ways.
+    if has_duplicate_member(json) {
+        return Err(DUPLICATE);
+    }
     Ok(r)
 }
 
@@ -87,8 +93,10 @@ fn diagnose_claims(json: &str) -> TokenError {
             }
         }
     }
-    TokenError::Malformed("claims contain a duplicated member")
+    DUPLICATE
 }
+
+const DUPLICATE: TokenError = TokenError::Malformed("claims contain a duplicated member");
 
 fn static_claim(name: &str) -> &'static str {
     match name {

@@ -78,6 +78,15 @@ impl Inner {
         }
     }
 
+    /// Whether the key set is usable now (static keys always are).
+    fn keys_usable(&self) -> bool {
+        match &self.keys {
+            Keys::Static(_) => true,
+            #[cfg(feature = "remote")]
+            Keys::Remote(remote) => remote.usable(),
+        }
+    }
+
     /// A cache hit still checks the clock, the binding and the application's checks.
     pub(crate) fn recheck_cached(
         &self,
@@ -110,7 +119,11 @@ impl Inner {
             Some(cache) => {
                 let version = self.keys_version();
                 if let Some(auth) = cache.get(token, version) {
-                    return Ok(self.recheck_cached(auth, binding)?);
+                    // Only while the key set would still verify it: past a remote set's stale
+                    // window, the request gets what it would get without the cache.
+                    if self.keys_usable() {
+                        return Ok(self.recheck_cached(auth, binding)?);
+                    }
                 }
                 version
             }

@@ -50,10 +50,37 @@ impl Key {
     ///
     /// # Errors
     /// If `alg` is not an HMAC algorithm, or the secret is shorter than the algorithm's hash
-    /// output (32, 48 or 64 bytes; RFC 7518 §3.2).
+    /// output (32, 48 or 64 bytes; RFC 7518 §3.2), or the secret is a public key's text (PEM,
+    /// a JWK or a JWKS document).
     pub fn hmac(secret: impl AsRef<[u8]>, alg: Algorithm) -> Result<Self, ConfigError> {
         check_alg(alg, KeyKind::Hmac)?;
         let secret = secret.as_ref();
+        // A public key handed over as a secret would let anyone who has it (everyone) sign
+        // tokens: algorithm confusion by misconfiguration.
+        if secret.windows(10).any(|w| w == b"-----BEGIN") {
+            return Err(invalid(
+                "HMAC",
+                "the secret is PEM text: configure a public key with rsa_pem, ec_pem or ed_pem instead",
+            ));
+        }
+        if secret.trim_ascii_start().first() == Some(&b'{') {
+            if let Ok(doc) =
+                serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(secret)
+            {
+                if doc.contains_key("keys") {
+                    return Err(invalid(
+                        "HMAC",
+                        "the secret is a JWKS document: configure it with jwks_json instead",
+                    ));
+                }
+                if doc.contains_key("kty") {
+                    return Err(invalid(
+                        "HMAC",
+                        "the secret is a JWK: configure it with jwk instead",
+                    ));
+                }
+            }
+        }
         let min = match alg {
             Algorithm::HS384 => 48,
             Algorithm::HS512 => 64,
@@ -105,6 +132,18 @@ impl Key {
                 "RSA",
                 "the public exponent must be odd and at most 64 bits",
             ));
+        }
+        // The rsa crate refuses, at every verification, moduli above 4096 bits and exponents
+        // above 2^33-1: such a key would load and then never verify.
+        #[cfg(not(feature = "aws-lc-rs"))]
+        {
+            let e_value = e.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            if bits > 4096 || e_value > (1 << 33) - 1 {
+                return Err(invalid(
+                    "RSA",
+                    "the rust-crypto backend verifies RSA keys of at most 4096 bits with exponents of at most 2^33-1; use the aws-lc-rs feature for larger ones",
+                ));
+            }
         }
         Self::new(alg, DecodingKey::from_rsa_raw_components(n, e))
     }

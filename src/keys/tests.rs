@@ -66,3 +66,39 @@ fn jwks_skips_enc_oct_and_unknown_keys_one_by_one() {
     assert_eq!(parsed.keys[0].kid(), Some("ok"));
     assert_eq!(parsed.skipped.len(), 3);
 }
+
+/// The rsa crate verifies moduli of at most 4096 bits and exponents of at most 2^33-1:
+/// under rust-crypto a larger key would load and then never verify.
+#[cfg(not(feature = "aws-lc-rs"))]
+#[test]
+fn rsa_keys_the_rust_crypto_backend_cannot_verify_are_refused_at_load() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    let jwk = |n: &[u8], e: &[u8]| {
+        format!(
+            r#"{{"kty":"RSA","kid":"big","n":"{}","e":"{}"}}"#,
+            b64(n),
+            b64(e)
+        )
+    };
+    let mut n4097 = vec![0xFFu8; 513];
+    n4097[0] = 0x01;
+    for (n, e) in [
+        (n4097.as_slice(), &[1u8, 0, 1][..]),
+        (&[0xFFu8; 1024][..], &[1, 0, 1][..]),
+        (&[0xFFu8; 256][..], &[0x02, 0, 0, 0, 1][..]),
+    ] {
+        let err = Key::jwk(&jwk(n, e)).unwrap_err().to_string();
+        assert!(err.contains("rust-crypto"), "{err}");
+        let parsed = parse_jwks(&format!(r#"{{"keys":[{}]}}"#, jwk(n, e))).unwrap();
+        assert!(parsed.keys.is_empty());
+        assert!(
+            parsed.skipped[0].contains("rust-crypto"),
+            "{:?}",
+            parsed.skipped
+        );
+    }
+    assert!(Key::jwk(&jwk(&[0xFFu8; 512], &[1, 0, 1])).is_ok());
+    assert!(Key::jwk(&jwk(&[0xFFu8; 256], &[0x01, 0xFF, 0xFF, 0xFF, 0xFF])).is_ok());
+}

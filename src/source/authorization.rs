@@ -46,8 +46,15 @@ pub(crate) fn find(
         return Err(empty());
     }
     if rest[0] != b' ' {
-        // `BearerX …` is another scheme.
-        return Ok(None);
+        // `BearerX …` is another scheme (the name goes on: a `tchar`, RFC 9110 §5.6.2);
+        // anything else after our scheme's name (`Bearer<TAB>…`, `Bearer,…`) is our scheme
+        // with malformed credentials, not the absence of them.
+        let tchar = rest[0].is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&rest[0]);
+        return if tchar {
+            Ok(None)
+        } else {
+            Err(Rejection::invalid_request("malformed authorization header"))
+        };
     }
     let start = scheme.len() + rest.iter().take_while(|&&b| b == b' ').count();
     let token = &bytes[start..];

@@ -118,3 +118,12 @@ fn redacted() {
     let t = BearerToken::owned("secret").unwrap();
     assert_eq!(format!("{t:?} {t}"), "BearerToken([redacted]) [redacted]");
 }
+
+#[test]
+fn percent_escapes_take_exactly_two_hex_digits() {
+    use super::grammar::percent_decode;
+    assert_eq!(percent_decode("a%2Bb%2f").as_deref(), Some("a+b/"));
+    for bad in ["%+1", "%+F", "%1", "%", "%G0", "%0G", "%-1", "% 1"] {
+        assert_eq!(percent_decode(bad), None, "{bad}");
+    }
+}

@@ -43,6 +43,10 @@ pub(crate) struct RemoteKeys {
     generation: AtomicU64,
     /// Bumped each time a new key set replaces the old one.
     version: AtomicU64,
+    /// `stale_until` in nanoseconds since `created` (0: no set), for an O(1) check on the
+    /// token cache's hits.
+    usable_until: AtomicU64,
+    created: Instant,
     refreshing: AtomicBool,
 }
 
@@ -93,6 +97,8 @@ impl RemoteKeys {
             flight: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
             version: AtomicU64::new(0),
+            usable_until: AtomicU64::new(0),
+            created: Instant::now(),
             refreshing: AtomicBool::new(false),
         })
     }
@@ -108,6 +114,14 @@ impl RemoteKeys {
     /// Which key set is current; cached verifications under another one are not trusted.
     pub(crate) fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
+    }
+
+    /// Whether the current set is still within its stale window: what `lookup` would serve,
+    /// without the lock. Tokens verified under an unusable set are not answered from a cache.
+    pub(crate) fn usable(&self) -> bool {
+        let until = self.usable_until.load(Ordering::Acquire);
+        let elapsed = u64::try_from(self.created.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        elapsed < until
     }
 
     pub(crate) fn is_loaded(&self) -> bool {
@@ -240,8 +254,14 @@ impl RemoteKeys {
                     .clamp(self.options.min_ttl, self.options.max_ttl);
                 s.keys = Some(Arc::new(keys));
                 self.version.fetch_add(1, Ordering::AcqRel);
-                s.refresh_at = Some(now + ttl.mul_f64(0.8));
-                s.stale_until = Some(now + ttl + self.options.stale_window);
+                s.refresh_at = Some(later(now, ttl.mul_f64(0.8)));
+                let stale_until = later(now, ttl.saturating_add(self.options.stale_window));
+                s.stale_until = Some(stale_until);
+                let nanos = stale_until
+                    .saturating_duration_since(self.created)
+                    .as_nanos();
+                self.usable_until
+                    .store(u64::try_from(nanos).unwrap_or(u64::MAX), Ordering::Release);
                 s.failures = 0;
                 s.next_retry = None;
                 Ok(())
@@ -254,7 +274,7 @@ impl RemoteKeys {
                     .initial_backoff
                     .saturating_mul(factor)
                     .min(self.options.max_backoff);
-                s.next_retry = Some(now + backoff);
+                s.next_retry = Some(later(now, backoff));
                 if let Source::Discover(_) = self.source {
                     // The document may have moved; discover again next time.
                     s.jwks_uri = None;
@@ -348,6 +368,14 @@ impl RemoteKeys {
         self.options.check_url(&doc.jwks_uri)?;
         Ok(doc.jwks_uri)
     }
+}
+
+/// `now + d`, never panicking: the options are bounded at build time, so the fallback (a
+/// year, or `now`) is only there to keep an overflow from being a panic.
+fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 /// RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.

@@ -117,6 +117,25 @@ impl RemoteOptions {
                 "fetch timeout and body cap must be above zero".into(),
             ));
         }
+        // Bounds that keep every `Instant` computed from these far from overflowing.
+        const DAY: Duration = Duration::from_secs(24 * 3600);
+        for (value, limit, message) in [
+            (
+                self.timeout,
+                Duration::from_secs(300),
+                "timeout above 5 minutes",
+            ),
+            (self.cooldown, DAY, "cooldown above 1 day"),
+            (self.min_ttl, 7 * DAY, "min_ttl above 7 days"),
+            (self.max_ttl, 7 * DAY, "max_ttl above 7 days"),
+            (self.default_ttl, 7 * DAY, "default_ttl above 7 days"),
+            (self.stale_window, 7 * DAY, "stale_window above 7 days"),
+            (self.max_backoff, DAY, "backoff above 1 day"),
+        ] {
+            if value > limit {
+                return Err(ConfigError::Invalid(message.into()));
+            }
+        }
         Ok(())
     }
 
