@@ -76,6 +76,7 @@ pub mod reject;
 mod rules;
 pub mod scope;
 mod source;
+pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 

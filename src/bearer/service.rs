@@ -18,6 +18,7 @@ use crate::error::TokenError;
 use crate::jwt::{Step, Validator};
 use crate::reject::Rejection;
 use crate::source::{self, BearerToken, RequestView, Via};
+use crate::store::Pending;
 
 impl<S> Layer<S> for BearerLayer {
     type Service = Bearer<S>;
@@ -119,7 +120,7 @@ where
                         let text = text.unwrap_or_else(|| token.as_str());
                         match config.validator.step(text, true, binding) {
                             Step::Done(Ok(auth)) => match record(config, proof.as_ref()) {
-                                Ok(()) => {
+                                Pending::Ready(Ok(())) => {
                                     insert(
                                         &mut req,
                                         auth,
@@ -127,7 +128,19 @@ where
                                     );
                                     Ok(private)
                                 }
-                                Err(rejection) => Err((rejection, private)),
+                                Pending::Ready(Err(rejection)) => Err((rejection, private)),
+                                Pending::Later(recorded) => {
+                                    // A shared replay store answers after a round trip.
+                                    let clone = self.inner.clone();
+                                    let inner = std::mem::replace(&mut self.inner, clone);
+                                    let config = self.config.clone();
+                                    let future = async move {
+                                        let recorded = recorded.await;
+                                        call_or_reject(config, inner, req, token, auth, recorded)
+                                            .await
+                                    };
+                                    return ResponseFuture::waiting(Box::pin(future), private);
+                                }
                             },
                             Step::Done(Err(err)) => Err((token_rejection(&token, err), private)),
                             #[cfg(feature = "remote")]
@@ -157,9 +170,7 @@ where
         match result {
             Ok(private) => ResponseFuture::inner(self.inner.call(req), private),
             Err((rejection, private)) => {
-                #[cfg(feature = "tracing")]
-                crate::reject::trace::rejection(&rejection, req.method(), req.uri());
-                ResponseFuture::rejected(config.render.respond(&rejection), private)
+                ResponseFuture::rejected(reject(config, &req, &rejection), private)
             }
         }
     }
@@ -196,11 +207,46 @@ fn dpop_proof<B>(
 }
 
 /// After the token was accepted: remember the proof, refusing a replay.
-fn record(config: &Config, proof: Option<&Proof>) -> Result<(), Rejection> {
+fn record(config: &Config, proof: Option<&Proof>) -> Pending<Result<(), Rejection>> {
     match (&config.dpop, proof) {
         (Some(dpop), Some(proof)) => dpop.record(proof),
-        _ => Ok(()),
+        _ => Pending::Ready(Ok(())),
     }
+}
+
+/// The end of every path that waited: insert and call the inner service, or reject.
+async fn call_or_reject<S, ReqBody, ResBody>(
+    config: Arc<Config>,
+    mut inner: S,
+    mut req: Request<ReqBody>,
+    token: BearerToken,
+    auth: Authenticated,
+    recorded: Result<(), Rejection>,
+) -> Result<Response<ResBody>, S::Error>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    match recorded {
+        Ok(()) => {
+            insert(&mut req, auth, token.with_render(config.render.clone()));
+            std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
+            inner.call(req).await
+        }
+        Err(rejection) => Ok(reject(&config, &req, &rejection)),
+    }
+}
+
+/// The rendered answer for `rejection` (and its trace).
+fn reject<B, ResBody: From<Bytes>>(
+    config: &Config,
+    req: &Request<B>,
+    rejection: &Rejection,
+) -> Response<ResBody> {
+    #[cfg(feature = "tracing")]
+    crate::reject::trace::rejection(rejection, req.method(), req.uri());
+    let _ = req;
+    config.render.respond(rejection)
 }
 
 fn token_rejection(token: &BearerToken, err: TokenError) -> Rejection {
@@ -256,8 +302,8 @@ where
 #[cfg(feature = "remote")]
 async fn finish<S, ReqBody, ResBody>(
     config: Arc<Config>,
-    mut inner: S,
-    mut req: Request<ReqBody>,
+    inner: S,
+    req: Request<ReqBody>,
     token: BearerToken,
     proof: Option<Proof>,
     result: Result<Authenticated, TokenError>,
@@ -266,18 +312,11 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     ResBody: From<Bytes>,
 {
-    let rejection = match result {
-        Ok(auth) => match record(&config, proof.as_ref()) {
-            Ok(()) => {
-                insert(&mut req, auth, token.with_render(config.render.clone()));
-                std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
-                return inner.call(req).await;
-            }
-            Err(rejection) => rejection,
-        },
-        Err(err) => token_rejection(&token, err),
-    };
-    #[cfg(feature = "tracing")]
-    crate::reject::trace::rejection(&rejection, req.method(), req.uri());
-    Ok(config.render.respond(&rejection))
+    match result {
+        Ok(auth) => {
+            let recorded = record(&config, proof.as_ref()).resolve().await;
+            call_or_reject(config, inner, req, token, auth, recorded).await
+        }
+        Err(err) => Ok(reject(&config, &req, &token_rejection(&token, err))),
+    }
 }

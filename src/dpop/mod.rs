@@ -63,12 +63,13 @@ use http::{HeaderMap, Method, Uri};
 use crate::error::ConfigError;
 use crate::keys::Algorithm;
 use crate::reject::{DpopChallenge, ErrorCode, Rejection};
+use crate::store::{Insert, Pending, ReplayStore, SeenProof, StoreError};
 use htu::normalize;
 use nonce::Nonces;
 use policy::Policy;
 pub(crate) use proof::Proof;
 use proof::ProofError;
-use replay::{Insert, Replay};
+use replay::Replay;
 pub use thumbprint::thumbprint;
 
 /// Whether bearer tokens are still accepted next to DPoP.
@@ -158,41 +159,65 @@ impl Dpop {
             })
     }
 
-    /// Record a verified proof's `jti`; a rejection if it was seen before.
-    pub(crate) fn record(&self, proof: &Proof) -> Result<(), Rejection> {
+    /// Record a verified proof's `jti` in the replay store; a rejection if it was seen
+    /// before, or if the store could not answer.
+    pub(crate) fn record(&self, proof: &Proof) -> Pending<Result<(), Rejection>> {
         let now = now();
         // A proof that outlived its window while keys were fetched or the token was
         // introspected is refused: recording it would store an entry that is already dead,
         // and let copies of it through.
         if proof.expires <= now {
-            return Err(Rejection::new(
+            return Pending::Ready(Err(Rejection::new(
                 ErrorCode::InvalidDpopProof,
                 "DPoP proof expired while the request was being checked",
             )
-            .in_dpop_scheme());
+            .in_dpop_scheme()));
         }
-        match self
-            .inner
-            .replay
-            .insert(proof.owner, proof.replay_key, proof.expires, now)
-        {
-            Insert::Fresh => Ok(()),
-            Insert::Replayed => Err(Rejection::new(
-                ErrorCode::InvalidDpopProof,
-                "DPoP proof replayed (jti seen before)",
+        let seen = SeenProof {
+            jkt: proof.jkt.clone(),
+            jti: proof.jti.clone(),
+            expires: proof.expires,
+            now,
+        };
+        let retry_after = self.inner.lifetime.max(1);
+        match self.inner.replay.insert(seen) {
+            Pending::Ready(answer) => Pending::Ready(verdict(answer, retry_after)),
+            Pending::Later(answer) => {
+                Pending::Later(Box::pin(async move { verdict(answer.await, retry_after) }))
+            }
+        }
+    }
+}
+
+/// What the replay store's answer means for the request.
+fn verdict(answer: Result<Insert, StoreError>, retry_after: u64) -> Result<(), Rejection> {
+    match answer {
+        Ok(Insert::Fresh) => Ok(()),
+        Ok(Insert::Replayed) => Err(Rejection::new(
+            ErrorCode::InvalidDpopProof,
+            "DPoP proof replayed (jti seen before)",
+        )
+        .in_dpop_scheme()),
+        // This client's doing, not the server's: refuse its proofs, keep serving others.
+        Ok(Insert::TooMany) => Err(Rejection::new(
+            ErrorCode::InvalidDpopProof,
+            "too many proofs for this key within the proof lifetime, retry later",
+        )
+        .in_dpop_scheme()),
+        Ok(Insert::Full) => Err(Rejection::unavailable(
+            "DPoP replay cache is full, retry later",
+            retry_after,
+        )
+        .in_dpop_scheme()),
+        // Fail closed: a replay must never pass because the store was down.
+        Err(e) => {
+            #[cfg(feature = "tracing")]
+            tracing::warn!(error = %e, "DPoP replay store failed");
+            let _ = e;
+            Err(
+                Rejection::unavailable("DPoP replay store unavailable, retry later", 1)
+                    .in_dpop_scheme(),
             )
-            .in_dpop_scheme()),
-            // This client's doing, not the server's: refuse its proofs, keep serving others.
-            Insert::TooMany => Err(Rejection::new(
-                ErrorCode::InvalidDpopProof,
-                "too many proofs for this key within the proof lifetime, retry later",
-            )
-            .in_dpop_scheme()),
-            Insert::Full => Err(Rejection::unavailable(
-                "DPoP replay cache is full, retry later",
-                self.inner.lifetime.max(1),
-            )
-            .in_dpop_scheme()),
         }
     }
 }
@@ -208,6 +233,7 @@ pub struct DpopBuilder {
     leeway: Duration,
     nonce: Option<Duration>,
     replay_entries: usize,
+    replay_store: Option<Arc<dyn ReplayStore>>,
 }
 
 impl fmt::Debug for DpopBuilder {
@@ -242,6 +268,7 @@ impl DpopBuilder {
             leeway: Duration::from_secs(5),
             nonce: None,
             replay_entries: 100_000,
+            replay_store: None,
         }
     }
 
@@ -302,6 +329,14 @@ impl DpopBuilder {
     /// part of the cache.
     pub fn replay_cache(mut self, max_entries: usize) -> Self {
         self.replay_entries = max_entries;
+        self
+    }
+
+    /// Remember proofs in `store` instead of this process's memory, for instances that share
+    /// one replay cache (see [`crate::store`]). [`replay_cache`](Self::replay_cache) then
+    /// does not apply.
+    pub fn replay_store(mut self, store: impl ReplayStore) -> Self {
+        self.replay_store = Some(Arc::new(store));
         self
     }
 
@@ -394,7 +429,10 @@ impl DpopBuilder {
                 lifetime: self.lifetime.as_secs().max(1),
                 leeway: self.leeway.as_secs(),
                 nonce,
-                replay: Replay::new(self.replay_entries, &replay_secret),
+                replay: match self.replay_store {
+                    Some(store) => store,
+                    None => Arc::new(Replay::new(self.replay_entries, &replay_secret)),
+                },
             }),
         })
     }

@@ -1,10 +1,12 @@
 //! A DPoP policy's settings and state, shared by its clones.
 
 use super::nonce::Nonces;
-use super::replay::Replay;
 use super::DpopMode;
 use crate::keys::Algorithm;
 use crate::reject::DpopChallenge;
+use crate::store::ReplayStore;
+
+use std::sync::Arc;
 
 pub(crate) struct Policy {
     pub(crate) mode: DpopMode,
@@ -15,5 +17,5 @@ pub(crate) struct Policy {
     pub(crate) lifetime: u64,
     pub(crate) leeway: u64,
     pub(crate) nonce: Option<Nonces>,
-    pub(crate) replay: Replay,
+    pub(crate) replay: Arc<dyn ReplayStore>,
 }

@@ -20,9 +20,8 @@ const MAX_JTI_LEN: usize = 256;
 pub(crate) struct Proof {
     /// RFC 7638 thumbprint of the proof key, base64url.
     pub(crate) jkt: String,
-    /// Keyed hash of `jkt`, for the per-key quota.
-    pub(crate) owner: u64,
-    pub(crate) replay_key: u128,
+    /// The proof's `jti`, at most 256 bytes.
+    pub(crate) jti: String,
     pub(crate) expires: u64,
 }
 
@@ -165,11 +164,9 @@ impl Policy {
                 Some(_) => {}
             }
         }
-        let (owner, replay_key) = self.replay.keys(&jkt, &jti);
         Ok(Proof {
             jkt,
-            owner,
-            replay_key,
+            jti,
             // Accepted until `iat + lifetime`; remember it a little longer.
             expires: (iat as u64)
                 .saturating_add(self.lifetime)

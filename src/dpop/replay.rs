@@ -6,15 +6,10 @@ use std::sync::Mutex;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-pub(crate) const SHARDS: usize = 16;
+pub(crate) use crate::store::Insert;
+use crate::store::{Pending, ReplayStore, SeenProof, StoreError};
 
-pub(crate) enum Insert {
-    Fresh,
-    Replayed,
-    /// The proof key already has its quota of live entries.
-    TooMany,
-    Full,
-}
+pub(crate) const SHARDS: usize = 16;
 
 /// Seen proofs: keyed hash of (thumbprint, `jti`) → when it may be forgotten.
 pub(crate) struct Replay {
@@ -80,7 +75,7 @@ impl Replay {
         (u64::from_le_bytes(first8), u128::from_le_bytes(first16))
     }
 
-    pub(crate) fn insert(&self, owner: u64, key: u128, expires: u64, now: u64) -> Insert {
+    pub(crate) fn insert_keys(&self, owner: u64, key: u128, expires: u64, now: u64) -> Insert {
         // Always the owner's lock first, then the shard's.
         let owners = &self.owners[(owner as usize) % SHARDS];
         let mut owners = owners.lock().unwrap_or_else(|e| e.into_inner());
@@ -118,5 +113,22 @@ impl Replay {
         shard.seen.insert(key, expires);
         owners.live.entry(owner).or_default().push(expires);
         Insert::Fresh
+    }
+}
+
+impl std::fmt::Debug for Replay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replay")
+            .field("per_shard", &self.per_shard)
+            .field("quota", &self.quota)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The in-memory store: answers at once.
+impl ReplayStore for Replay {
+    fn insert(&self, proof: SeenProof) -> Pending<Result<Insert, StoreError>> {
+        let (owner, key) = self.keys(&proof.jkt, &proof.jti);
+        Pending::Ready(Ok(self.insert_keys(owner, key, proof.expires, proof.now)))
     }
 }

@@ -3,6 +3,7 @@ use sha2::{Digest, Sha256};
 
 use super::replay::SHARDS;
 use super::*;
+use crate::store::Pending;
 
 #[test]
 fn rfc7638_example_thumbprint() {
@@ -125,7 +126,7 @@ fn one_client_hammering_fresh_jtis_cannot_crowd_out_another() {
     // 600 fresh proofs by one key: far more than the whole cache (16 per shard).
     let mut refused = 0;
     for _ in 0..600 {
-        if let Err(e) = dpop.record(&verified(&dpop, &hammer)) {
+        if let Err(e) = record_now(&dpop, &verified(&dpop, &hammer)) {
             assert_eq!(e.status(), http::StatusCode::UNAUTHORIZED);
             assert!(e.description().contains("too many proofs for this key"));
             refused += 1;
@@ -134,7 +135,7 @@ fn one_client_hammering_fresh_jtis_cannot_crowd_out_another() {
     assert_eq!(refused, 600 - 8, "the hammering key keeps its quota of 8");
     for i in 0..4 {
         let proof = verified(&dpop, &victim);
-        if let Err(e) = dpop.record(&proof) {
+        if let Err(e) = record_now(&dpop, &proof) {
             panic!("victim's fresh proof {i} refused: {}", e.description());
         }
     }
@@ -146,6 +147,16 @@ fn replay_keys_and_shards_depend_on_a_secret() {
     use crate::testing::DpopClient;
     let a = Dpop::allowed().build().unwrap();
     let b = Dpop::allowed().build().unwrap();
+    // Two in-memory stores, each with its own secret, as two `build()`s make them.
+    let secret = || {
+        let mut s = [0u8; 32];
+        getrandom::getrandom(&mut s).unwrap();
+        s
+    };
+    let (replay_a, replay_b) = (
+        Replay::new(100_000, &secret()),
+        Replay::new(100_000, &secret()),
+    );
     let client = DpopClient::new(Algorithm::ES256);
     let mut shards_differ = false;
     for _ in 0..32 {
@@ -156,8 +167,12 @@ fn replay_keys_and_shards_depend_on_a_secret() {
         let uri = Uri::from_static("/users");
         let pa = a.verify(&headers, &Method::GET, &uri, "tok").unwrap();
         let pb = b.verify(&headers, &Method::GET, &uri, "tok").unwrap();
-        assert_ne!(pa.replay_key, pb.replay_key, "same key in two instances");
-        shards_differ |= pa.replay_key % SHARDS as u128 != pb.replay_key % SHARDS as u128;
+        let (ka, kb) = (
+            replay_a.keys(&pa.jkt, &pa.jti).1,
+            replay_b.keys(&pb.jkt, &pb.jti).1,
+        );
+        assert_ne!(ka, kb, "same key in two instances");
+        shards_differ |= ka % SHARDS as u128 != kb % SHARDS as u128;
     }
     assert!(shards_differ, "the shard is predictable from the proof");
 }
@@ -165,13 +180,19 @@ fn replay_keys_and_shards_depend_on_a_secret() {
 #[test]
 fn replay_cache_refuses_repeats_and_never_evicts_live_entries() {
     let r = Replay::new(SHARDS, &[1; 32]);
-    assert!(matches!(r.insert(7, 1, 100, 10), Insert::Fresh));
-    assert!(matches!(r.insert(7, 1, 100, 11), Insert::Replayed));
+    assert!(matches!(r.insert_keys(7, 1, 100, 10), Insert::Fresh));
+    assert!(matches!(r.insert_keys(7, 1, 100, 11), Insert::Replayed));
     // Same shard (keys congruent mod SHARDS), one entry per shard: full while live.
     let same_shard = 1 + SHARDS as u128;
-    assert!(matches!(r.insert(8, same_shard, 100, 12), Insert::Full));
+    assert!(matches!(
+        r.insert_keys(8, same_shard, 100, 12),
+        Insert::Full
+    ));
     // Once the first has expired it is purged to make room.
-    assert!(matches!(r.insert(8, same_shard, 300, 101), Insert::Fresh));
+    assert!(matches!(
+        r.insert_keys(8, same_shard, 300, 101),
+        Insert::Fresh
+    ));
 }
 
 #[test]
@@ -181,19 +202,22 @@ fn per_key_quota_refuses_only_that_key_until_its_entries_expire() {
     let small = Replay::new(64, &[1; 32]);
     assert_eq!(small.quota, 8);
     for k in 0..r.quota as u128 {
-        assert!(matches!(r.insert(1, k, 100, 10), Insert::Fresh));
+        assert!(matches!(r.insert_keys(1, k, 100, 10), Insert::Fresh));
     }
     // A replay is still reported as one; a fresh jti is over the quota.
-    assert!(matches!(r.insert(1, 0, 100, 11), Insert::Replayed));
-    assert!(matches!(r.insert(1, 1 << 64, 100, 11), Insert::TooMany));
+    assert!(matches!(r.insert_keys(1, 0, 100, 11), Insert::Replayed));
+    assert!(matches!(
+        r.insert_keys(1, 1 << 64, 100, 11),
+        Insert::TooMany
+    ));
     // Another key is not affected.
-    assert!(matches!(r.insert(2, 1 << 65, 100, 11), Insert::Fresh));
+    assert!(matches!(r.insert_keys(2, 1 << 65, 100, 11), Insert::Fresh));
     // Nor is anything evicted: every live entry of key 1 is still a replay.
     for k in 0..r.quota as u128 {
-        assert!(matches!(r.insert(1, k, 100, 12), Insert::Replayed));
+        assert!(matches!(r.insert_keys(1, k, 100, 12), Insert::Replayed));
     }
     // Once they expire, key 1 may send again.
-    assert!(matches!(r.insert(1, 1 << 64, 200, 100), Insert::Fresh));
+    assert!(matches!(r.insert_keys(1, 1 << 64, 200, 100), Insert::Fresh));
 }
 
 #[test]
@@ -214,4 +238,12 @@ fn replay_keys_are_keyed() {
     assert!((0..64).any(|i| shard(&a, i) != shard(&b, i)));
     // One key's owner tag does not depend on the jti.
     assert_eq!(a.keys(jkt, "x").0, a.keys(jkt, "y").0);
+}
+
+/// Record a proof in a policy whose store answers at once (the in-memory one).
+fn record_now(dpop: &Dpop, proof: &Proof) -> Result<(), Rejection> {
+    match dpop.record(proof) {
+        Pending::Ready(answer) => answer,
+        Pending::Later(_) => panic!("the in-memory replay store answers at once"),
+    }
 }

@@ -1,0 +1,114 @@
+//! Seams for state that the instances of a service may share: the DPoP replay cache today,
+//! in memory by default.
+//!
+//! A store answers at once ([`Pending::Ready`]: an in-memory store, on the request's own
+//! thread) or after a round trip ([`Pending::Later`]: a store in another process). The layer
+//! keeps the first on its synchronous path and waits for the second, so a shared store can be
+//! plugged in without touching the layer.
+//!
+//! A store that cannot answer returns a [`StoreError`]; the request is then refused with
+//! `503` and `Retry-After` (fail closed: a replay never passes because a store was down).
+//!
+//! ```
+//! use tower_bearer::dpop::Dpop;
+//! use tower_bearer::store::{Insert, Pending, ReplayStore, SeenProof, StoreError};
+//!
+//! /// A store that remembers nothing: for illustration only, it would let replays through.
+//! #[derive(Debug)]
+//! struct Forgetful;
+//!
+//! impl ReplayStore for Forgetful {
+//!     fn insert(&self, _proof: SeenProof) -> Pending<Result<Insert, StoreError>> {
+//!         Pending::Ready(Ok(Insert::Fresh))
+//!     }
+//! }
+//!
+//! let dpop = Dpop::allowed().replay_store(Forgetful).build()?;
+//! # let _ = dpop;
+//! # Ok::<(), tower_bearer::ConfigError>(())
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A store's answer: now, or after a round trip.
+pub enum Pending<T> {
+    /// The answer, given at once.
+    Ready(T),
+    /// The answer, once this future completes. It must not borrow the request.
+    Later(Pin<Box<dyn Future<Output = T> + Send + 'static>>),
+}
+
+impl<T> Pending<T> {
+    /// Wait for the answer.
+    pub async fn resolve(self) -> T {
+        match self {
+            Pending::Ready(t) => t,
+            Pending::Later(f) => f.await,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Pending<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pending::Ready(_) => "Pending::Ready",
+            Pending::Later(_) => "Pending::Later",
+        })
+    }
+}
+
+/// A store could not answer (unreachable, timed out, out of memory). Never shown to clients.
+#[derive(Debug, thiserror::Error)]
+#[error("store unavailable: {0}")]
+pub struct StoreError(Cow<'static, str>);
+
+impl StoreError {
+    /// Why the store could not answer, for the server's logs (no token or claim value).
+    pub fn new(why: impl Into<Cow<'static, str>>) -> Self {
+        Self(why.into())
+    }
+}
+
+/// A verified DPoP proof to remember: its key and `jti`, until it could no longer be
+/// accepted.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SeenProof {
+    /// The RFC 7638 thumbprint of the proof's key, base64url.
+    pub jkt: String,
+    /// The proof's `jti` (at most 256 bytes).
+    pub jti: String,
+    /// Seconds since the epoch after which the proof is refused anyway, so its entry may go.
+    pub expires: u64,
+    /// Seconds since the epoch, now.
+    pub now: u64,
+}
+
+/// What a replay store did with a proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Insert {
+    /// Not seen before; remembered until it expires.
+    Fresh,
+    /// Seen before and still live: a replay (`401 invalid_dpop_proof`).
+    Replayed,
+    /// This proof key already holds its share of the store (`401 invalid_dpop_proof`).
+    TooMany,
+    /// The store is full of live entries (`503`); nothing was evicted.
+    Full,
+}
+
+/// The DPoP replay cache (RFC 9449 §11.1): each proof once, for as long as it could be
+/// accepted. Set on [`DpopBuilder::replay_store`](crate::dpop::DpopBuilder::replay_store);
+/// the default is in memory ([`DpopBuilder::replay_cache`](crate::dpop::DpopBuilder::replay_cache)).
+///
+/// An implementation must insert atomically (two instances racing with one proof: exactly
+/// one sees [`Insert::Fresh`]) and must never drop a live entry early, which would reopen
+/// the replay window.
+pub trait ReplayStore: Send + Sync + fmt::Debug + 'static {
+    /// Remember `proof`, or say why not.
+    fn insert(&self, proof: SeenProof) -> Pending<Result<Insert, StoreError>>;
+}

@@ -1,0 +1,126 @@
+//! The replay-store seam: two layers (two instances of a service) sharing one store refuse
+//! a proof the other accepted, a store that answers after a round trip is waited for, and a
+//! store that cannot answer fails closed with 503.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
+use http::{Request, StatusCode};
+use tower::ServiceExt;
+use tower_bearer::dpop::Dpop;
+use tower_bearer::store::{Insert, Pending, ReplayStore, SeenProof, StoreError};
+use tower_bearer::testing::{DpopClient, TestIssuer};
+use tower_bearer::{Algorithm, BearerLayer};
+
+const URL: &str = "https://api.test/users";
+
+/// A store in "another process": answers after a short delay, can be switched off.
+#[derive(Debug, Default)]
+struct Shared {
+    seen: Mutex<HashSet<(String, String)>>,
+    down: AtomicBool,
+    calls: AtomicUsize,
+}
+
+#[derive(Debug, Clone)]
+struct Remote(Arc<Shared>);
+
+impl ReplayStore for Remote {
+    fn insert(&self, proof: SeenProof) -> Pending<Result<Insert, StoreError>> {
+        let shared = self.0.clone();
+        Pending::Later(Box::pin(async move {
+            shared.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if shared.down.load(Ordering::SeqCst) {
+                return Err(StoreError::new("connection refused"));
+            }
+            let fresh = shared
+                .seen
+                .lock()
+                .unwrap()
+                .insert((proof.jkt.clone(), proof.jti.clone()));
+            Ok(if fresh { Insert::Fresh } else { Insert::Replayed })
+        }))
+    }
+}
+
+fn instance(issuer: &TestIssuer, store: &Remote) -> Router {
+    let dpop = Dpop::allowed().replay_store(store.clone()).build().unwrap();
+    Router::new()
+        .route("/users", get(|| async { "users" }))
+        .layer(BearerLayer::new(issuer.validator()).dpop(dpop))
+}
+
+async fn call(app: &Router, token: &str, proof: &str) -> (StatusCode, Option<String>) {
+    let req = Request::builder()
+        .uri("/users")
+        .header("host", "api.test")
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", proof)
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (resp.status(), retry)
+}
+
+#[tokio::test]
+async fn a_proof_accepted_by_one_instance_is_a_replay_at_the_other() {
+    let issuer = TestIssuer::with_algorithm(Algorithm::ES256);
+    let client = DpopClient::new(Algorithm::ES256);
+    let token = issuer.token().dpop_bound(&client).sign();
+    let store = Remote(Arc::default());
+    let (a, b) = (instance(&issuer, &store), instance(&issuer, &store));
+
+    let proof = client.proof("GET", URL, &token);
+    assert_eq!(call(&a, &token, &proof).await.0, StatusCode::OK);
+    assert_eq!(call(&b, &token, &proof).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&a, &token, &proof).await.0, StatusCode::UNAUTHORIZED);
+    // A fresh proof passes at either instance; the store was asked once per request.
+    let fresh = client.proof("GET", URL, &token);
+    assert_eq!(call(&b, &token, &fresh).await.0, StatusCode::OK);
+    assert_eq!(store.0.calls.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_answer_fails_closed_with_503() {
+    let issuer = TestIssuer::with_algorithm(Algorithm::ES256);
+    let client = DpopClient::new(Algorithm::ES256);
+    let token = issuer.token().dpop_bound(&client).sign();
+    let store = Remote(Arc::default());
+    let app = instance(&issuer, &store);
+
+    store.0.down.store(true, Ordering::SeqCst);
+    let proof = client.proof("GET", URL, &token);
+    let (status, retry) = call(&app, &token, &proof).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(retry.as_deref(), Some("1"));
+    // Back up: the same proof was never recorded, so it now passes, once.
+    store.0.down.store(false, Ordering::SeqCst);
+    assert_eq!(call(&app, &token, &proof).await.0, StatusCode::OK);
+    assert_eq!(call(&app, &token, &proof).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn bearer_tokens_never_ask_the_store() {
+    let issuer = TestIssuer::with_algorithm(Algorithm::ES256);
+    let store = Remote(Arc::default());
+    store.0.down.store(true, Ordering::SeqCst);
+    let app = instance(&issuer, &store);
+    let token = issuer.token().sign();
+    let req = Request::builder()
+        .uri("/users")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.oneshot(req).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(store.0.calls.load(Ordering::SeqCst), 0);
+}
