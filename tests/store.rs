@@ -44,7 +44,11 @@ impl ReplayStore for Remote {
                 .lock()
                 .unwrap()
                 .insert((proof.jkt.clone(), proof.jti.clone()));
-            Ok(if fresh { Insert::Fresh } else { Insert::Replayed })
+            Ok(if fresh {
+                Insert::Fresh
+            } else {
+                Insert::Replayed
+            })
         }))
     }
 }
@@ -123,4 +127,69 @@ async fn bearer_tokens_never_ask_the_store() {
         .unwrap();
     assert_eq!(app.oneshot(req).await.unwrap().status(), StatusCode::OK);
     assert_eq!(store.0.calls.load(Ordering::SeqCst), 0);
+}
+
+fn nonce_instance(issuer: &TestIssuer, key: Option<[u8; 32]>) -> Router {
+    let mut dpop = Dpop::allowed().require_nonce(Duration::from_secs(60));
+    if let Some(key) = key {
+        dpop = dpop.nonce_key(key);
+    }
+    Router::new()
+        .route("/users", get(|| async { "users" }))
+        .layer(BearerLayer::new(issuer.validator()).dpop(dpop.build().unwrap()))
+}
+
+/// The nonce an instance hands out to a proof without one.
+async fn nonce_from(app: &Router, client: &DpopClient, token: &str) -> String {
+    let req = Request::builder()
+        .uri("/users")
+        .header("host", "api.test")
+        .header("authorization", format!("DPoP {token}"))
+        .header("dpop", client.proof("GET", URL, token))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    resp.headers()["dpop-nonce"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn instances_sharing_a_nonce_key_accept_each_others_nonces() {
+    let issuer = TestIssuer::with_algorithm(Algorithm::ES256);
+    let client = DpopClient::new(Algorithm::ES256);
+    let token = issuer.token().dpop_bound(&client).sign();
+    let with_nonce = |nonce: &str| {
+        client
+            .proof_builder("GET", URL)
+            .access_token(&token)
+            .claim("nonce", nonce)
+            .sign()
+    };
+    let (a, b) = (
+        nonce_instance(&issuer, Some([7; 32])),
+        nonce_instance(&issuer, Some([7; 32])),
+    );
+    let nonce = nonce_from(&a, &client, &token).await;
+    assert_eq!(
+        call(&b, &token, &with_nonce(&nonce)).await.0,
+        StatusCode::OK
+    );
+    // Each with a key of its own (the default): the other's nonce is unknown.
+    let (c, d) = (nonce_instance(&issuer, None), nonce_instance(&issuer, None));
+    let nonce = nonce_from(&c, &client, &token).await;
+    assert_eq!(
+        call(&d, &token, &with_nonce(&nonce)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        call(&c, &token, &with_nonce(&nonce)).await.0,
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn nonce_settings_are_checked_when_built() {
+    let err = |b: tower_bearer::dpop::DpopBuilder| b.build().unwrap_err().to_string();
+    assert!(err(Dpop::allowed().require_nonce(Duration::from_secs(7200))).contains("above 1 hour"));
+    assert!(err(Dpop::allowed().nonce_key([1; 32])).contains("without require_nonce"));
 }

@@ -63,7 +63,7 @@ use http::{HeaderMap, Method, Uri};
 use crate::error::ConfigError;
 use crate::keys::Algorithm;
 use crate::reject::{DpopChallenge, ErrorCode, Rejection};
-use crate::store::{Insert, Pending, ReplayStore, SeenProof, StoreError};
+use crate::store::{Insert, NonceStore, Pending, ReplayStore, SeenProof, StoreError};
 use htu::normalize;
 use nonce::Nonces;
 use policy::Policy;
@@ -153,7 +153,7 @@ impl Dpop {
                 ProofError::Nonce(why) => match &self.inner.nonce {
                     Some(n) => Rejection::new(ErrorCode::UseDpopNonce, why)
                         .in_dpop_scheme()
-                        .with_nonce(n.fresh(now())),
+                        .with_nonce(n.issue(now())),
                     None => Rejection::new(ErrorCode::InvalidDpopProof, why).in_dpop_scheme(),
                 },
             })
@@ -232,6 +232,8 @@ pub struct DpopBuilder {
     lifetime: Duration,
     leeway: Duration,
     nonce: Option<Duration>,
+    nonce_key: Option<[u8; 32]>,
+    nonce_store: Option<Arc<dyn NonceStore>>,
     replay_entries: usize,
     replay_store: Option<Arc<dyn ReplayStore>>,
 }
@@ -267,6 +269,8 @@ impl DpopBuilder {
             lifetime: Duration::from_secs(60),
             leeway: Duration::from_secs(5),
             nonce: None,
+            nonce_key: None,
+            nonce_store: None,
             replay_entries: 100_000,
             replay_store: None,
         }
@@ -314,6 +318,21 @@ impl DpopBuilder {
     /// time window under a key made at start-up) and valid for `lifetime` to twice that.
     pub fn require_nonce(mut self, lifetime: Duration) -> Self {
         self.nonce = Some(lifetime);
+        self
+    }
+
+    /// The key of the built-in nonces, instead of one made at start-up: instances behind one
+    /// load balancer that share it accept each other's nonces. Keep it secret (whoever has it
+    /// can make nonces). Needs [`require_nonce`](Self::require_nonce).
+    pub fn nonce_key(mut self, key: [u8; 32]) -> Self {
+        self.nonce_key = Some(key);
+        self
+    }
+
+    /// Require server nonces, issued and checked by `store` (see [`crate::store`]) instead of
+    /// the built-in ones.
+    pub fn nonce_store(mut self, store: impl NonceStore) -> Self {
+        self.nonce_store = Some(Arc::new(store));
         self
     }
 
@@ -392,19 +411,42 @@ impl DpopBuilder {
                     .into(),
             ));
         }
-        let nonce = match self.nonce {
-            None => None,
-            Some(lifetime) if lifetime.as_secs() == 0 => {
+        let nonce: Option<Arc<dyn NonceStore>> = match (self.nonce_store, self.nonce) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "both require_nonce() and nonce_store() configured: choose one".into(),
+                ))
+            }
+            (Some(store), None) => Some(store),
+            (None, None) if self.nonce_key.is_some() => {
+                return Err(bad(
+                    "nonce_key() without require_nonce(): the key is for the built-in nonces"
+                        .into(),
+                ))
+            }
+            (None, None) => None,
+            (None, Some(lifetime)) if lifetime.as_secs() == 0 => {
                 return Err(bad("DPoP nonce lifetime must be at least one second".into()))
             }
-            Some(lifetime) => {
-                let mut key = [0u8; 32];
-                getrandom::getrandom(&mut key)
-                    .map_err(|e| bad(format!("no randomness for DPoP nonces: {e}")))?;
-                Some(Nonces {
+            (None, Some(lifetime)) if lifetime > Duration::from_secs(3600) => {
+                return Err(bad(
+                    "DPoP nonce lifetime above 1 hour: a nonce is meant to be fresh".into(),
+                ))
+            }
+            (None, Some(lifetime)) => {
+                let key = match self.nonce_key {
+                    Some(key) => key,
+                    None => {
+                        let mut key = [0u8; 32];
+                        getrandom::getrandom(&mut key)
+                            .map_err(|e| bad(format!("no randomness for DPoP nonces: {e}")))?;
+                        key
+                    }
+                };
+                Some(Arc::new(Nonces {
                     key,
                     window: lifetime.as_secs(),
-                })
+                }))
             }
         };
         let mut replay_secret = [0u8; 32];

@@ -5,7 +5,10 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::store::NonceStore;
+
 /// Stateless server nonces: `window || HMAC(key, window)[..16]`, base64url.
+#[derive(Clone)]
 pub(crate) struct Nonces {
     pub(crate) key: [u8; 32],
     pub(crate) window: u64,
@@ -49,5 +52,23 @@ impl Nonces {
         }
         // Constant-time comparison of the tag.
         self.keyed(slot).verify_truncated_left(&raw[8..]).is_ok()
+    }
+}
+
+impl std::fmt::Debug for Nonces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nonces")
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NonceStore for Nonces {
+    fn issue(&self, now: u64) -> String {
+        self.fresh(now)
+    }
+
+    fn check(&self, nonce: &str, now: u64) -> bool {
+        self.valid(nonce, now)
     }
 }

@@ -1,10 +1,9 @@
 //! A DPoP policy's settings and state, shared by its clones.
 
-use super::nonce::Nonces;
 use super::DpopMode;
 use crate::keys::Algorithm;
 use crate::reject::DpopChallenge;
-use crate::store::ReplayStore;
+use crate::store::{NonceStore, ReplayStore};
 
 use std::sync::Arc;
 
@@ -16,6 +15,6 @@ pub(crate) struct Policy {
     pub(crate) default_scheme: &'static str,
     pub(crate) lifetime: u64,
     pub(crate) leeway: u64,
-    pub(crate) nonce: Option<Nonces>,
+    pub(crate) nonce: Option<Arc<dyn NonceStore>>,
     pub(crate) replay: Arc<dyn ReplayStore>,
 }

@@ -158,7 +158,7 @@ impl Policy {
         if let Some(nonces) = &self.nonce {
             match claims.nonce.as_deref() {
                 None => return Err(ProofError::Nonce("DPoP proof needs a server nonce")),
-                Some(n) if !nonces.valid(n, now) => {
+                Some(n) if !nonces.check(n, now) => {
                     return Err(ProofError::Nonce("DPoP proof nonce is stale or unknown"))
                 }
                 Some(_) => {}

@@ -112,3 +112,15 @@ pub trait ReplayStore: Send + Sync + fmt::Debug + 'static {
     /// Remember `proof`, or say why not.
     fn insert(&self, proof: SeenProof) -> Pending<Result<Insert, StoreError>>;
 }
+
+/// DPoP server nonces (RFC 9449 §8): issue a fresh one, tell a current one. Set on
+/// [`DpopBuilder::nonce_store`](crate::dpop::DpopBuilder::nonce_store). The built-in nonces
+/// ([`DpopBuilder::require_nonce`](crate::dpop::DpopBuilder::require_nonce)) are stateless,
+/// an HMAC of the time window, so instances given the same
+/// [`nonce_key`](crate::dpop::DpopBuilder::nonce_key) share them without a store.
+pub trait NonceStore: Send + Sync + fmt::Debug + 'static {
+    /// A nonce for a client to put in its next proof; `now` in seconds since the epoch.
+    fn issue(&self, now: u64) -> String;
+    /// Whether `nonce` (from a client's proof) is current.
+    fn check(&self, nonce: &str, now: u64) -> bool;
+}
