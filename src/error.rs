@@ -156,10 +156,34 @@ pub enum TokenError {
     /// A claim check supplied by the application refused the token.
     #[error("{0}")]
     Rejected(Cow<'static, str>),
+    /// An asynchronous claim check could not answer in time, or failed; the request should
+    /// be retried (`503`).
+    #[error("token check unavailable")]
+    CheckUnavailable {
+        /// Seconds after which a retry may succeed.
+        retry_after: u64,
+    },
     /// No key could be loaded yet; the request should be retried.
     #[error("signing keys unavailable")]
     Unavailable {
         /// Seconds after which a retry may succeed.
         retry_after: u64,
     },
+}
+
+/// What an asynchronous claim check ([`ValidatorBuilder::check_async`]) answers when it does
+/// not accept the token.
+///
+/// [`ValidatorBuilder::check_async`]: crate::ValidatorBuilder::check_async
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckError {
+    /// The token is refused (`401 invalid_token`, with this as `error_description`: keep it
+    /// free of secrets and claim values).
+    #[error("{0}")]
+    Refused(Cow<'static, str>),
+    /// The check could not decide (a database down): `503` with `Retry-After`, never a
+    /// silent pass. The text is for the server's logs only.
+    #[error("check unavailable: {0}")]
+    Unavailable(Cow<'static, str>),
 }

@@ -82,7 +82,7 @@ pub mod testing;
 
 pub use bearer::{Bearer, BearerLayer};
 pub use claims::{Authenticated, ClaimsError, TokenClaims};
-pub use error::{ConfigError, TokenError};
+pub use error::{CheckError, ConfigError, TokenError};
 #[cfg(feature = "axum")]
 pub use guard::extract;
 pub use guard::require_scope;

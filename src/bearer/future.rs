@@ -31,7 +31,6 @@ pin_project! {
 }
 
 impl<F, B, E> ResponseFuture<F, B, E> {
-    #[cfg(feature = "remote")]
     pub(crate) fn waiting(future: Waiting<B, E>, private: bool) -> Self {
         Self {
             kind: Kind::Waiting { future },

@@ -26,7 +26,6 @@ pub(crate) mod context;
 pub(crate) mod future;
 mod service;
 
-pub(crate) use context::context;
 pub use future::ResponseFuture;
 pub use service::Bearer;
 

@@ -143,10 +143,11 @@ where
                                 }
                             },
                             Step::Done(Err(err)) => Err((token_rejection(&token, err), private)),
-                            #[cfg(feature = "remote")]
-                            pending @ (Step::Wait(..) | Step::Introspect(..)) => {
-                                // Off the hot path: keys must be fetched or the token
-                                // introspected first. The ready service goes into the
+                            #[cfg(feature = "tokio")]
+                            pending => {
+                                // Off the hot path: keys must be fetched, the token
+                                // introspected or the application's asynchronous checks run
+                                // first. The ready service goes into the
                                 // future; a fresh clone stays for the next call.
                                 let clone = self.inner.clone();
                                 let inner = std::mem::replace(&mut self.inner, clone);
@@ -266,8 +267,9 @@ fn insert<B>(req: &mut Request<B>, auth: Authenticated, token: BearerToken) {
     ext.insert(token);
 }
 
-/// Wait for what `pending` needs (a key fetch, or an introspection call), then answer.
-#[cfg(feature = "remote")]
+/// Wait for what `pending` needs (a key fetch, an introspection call, asynchronous checks),
+/// then answer.
+#[cfg(feature = "tokio")]
 async fn slow_path<S, ReqBody, ResBody>(
     config: Arc<Config>,
     inner: S,
@@ -281,6 +283,7 @@ where
     ResBody: From<Bytes>,
 {
     let binding = proof.as_ref().map(|p| p.jkt.as_str());
+    #[cfg(feature = "remote")]
     let pending = match pending {
         Step::Wait(remote, generation) => {
             let _ = remote.refresh(generation).await;
@@ -290,16 +293,20 @@ where
     };
     let result = match pending {
         Step::Done(result) => result,
+        #[cfg(feature = "remote")]
         Step::Wait(remote, _) => Err(TokenError::Unavailable {
             retry_after: remote.unavailable(),
         }),
+        #[cfg(feature = "remote")]
         Step::Introspect(v) => v.introspect(token.as_str(), binding).await,
+        Step::Check(auth, v) => v.run_async_checks(auth).await,
     };
+    let _ = binding;
     finish(config, inner, req, token, proof, result).await
 }
 
 /// The end of the slow path: insert and call, or reject.
-#[cfg(feature = "remote")]
+#[cfg(feature = "tokio")]
 async fn finish<S, ReqBody, ResBody>(
     config: Arc<Config>,
     inner: S,

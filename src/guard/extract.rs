@@ -41,7 +41,7 @@ use http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::require_scope::ScopeGuard;
-use crate::bearer::context;
+use crate::bearer::context::context;
 use crate::claims::{ClaimsError, TokenClaims};
 use crate::reject::render::Render;
 use crate::reject::{ErrorCode, Rejection};

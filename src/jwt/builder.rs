@@ -49,6 +49,10 @@ pub struct ValidatorBuilder {
     scope_claims: ScopeClaims,
     hierarchy: Option<ScopeHierarchy>,
     checks: Vec<ClaimCheck>,
+    #[cfg(feature = "tokio")]
+    async_checks: Vec<super::checks::AsyncCheck>,
+    #[cfg(feature = "tokio")]
+    check_deadline: Option<std::time::Duration>,
     #[cfg(feature = "remote")]
     remote: Option<Source>,
     #[cfg(feature = "remote")]
@@ -299,6 +303,52 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Your own asynchronous check (feature `tokio`): a revocation list in a database, a
+    /// tenant's status. It runs after the signature, every standard check and the
+    /// synchronous [`check`](Self::check)s passed, on every request (a verified-token cache
+    /// hit included), within the [deadline](Self::check_deadline) shared by all of them.
+    /// [`CheckError::Refused`](crate::CheckError::Refused) answers `401 invalid_token`;
+    /// [`CheckError::Unavailable`](crate::CheckError::Unavailable) and the deadline `503`
+    /// with `Retry-After`. [`Validator::validate`] cannot wait for it and answers
+    /// [`TokenError::CheckUnavailable`](crate::TokenError::CheckUnavailable): use
+    /// [`Validator::validate_async`] or the layer.
+    ///
+    /// ```
+    /// # use tower_bearer::{Algorithm, CheckError, Validator};
+    /// let validator = Validator::builder()
+    ///     .issuer("https://auth.example.com")
+    ///     .audience("api")
+    ///     .hmac_secret([7u8; 32], Algorithm::HS256)
+    ///     .check_async(|claims| async move {
+    ///         // Look the token's `jti` up in a revocation list.
+    ///         match claims.jwt_id() {
+    ///             Some("revoked-1") => Err(CheckError::Refused("token revoked".into())),
+    ///             _ => Ok(()),
+    ///         }
+    ///     })
+    ///     .build()?;
+    /// # let _ = validator;
+    /// # Ok::<(), tower_bearer::ConfigError>(())
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn check_async<F, Fut>(mut self, check: F) -> Self
+    where
+        F: Fn(TokenClaims) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), crate::error::CheckError>> + Send + 'static,
+    {
+        self.async_checks
+            .push(Arc::new(move |claims| Box::pin(check(claims))));
+        self
+    }
+
+    /// How long all of a token's asynchronous checks together may take (default 2 s, at
+    /// most 60 s); past it the request is answered `503`.
+    #[cfg(feature = "tokio")]
+    pub fn check_deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.check_deadline = Some(deadline);
+        self
+    }
+
     /// Build the validator.
     ///
     /// # Errors
@@ -366,6 +416,21 @@ impl ValidatorBuilder {
                 "max_token_len below 64 bytes cannot hold any JWT".into(),
             ));
         }
+        #[cfg(feature = "tokio")]
+        let async_checks = {
+            let deadline = self
+                .check_deadline
+                .unwrap_or(super::checks::DEFAULT_CHECK_DEADLINE);
+            if deadline.is_zero() || deadline > super::checks::MAX_CHECK_DEADLINE {
+                return Err(ConfigError::Invalid(
+                    "check_deadline must be above zero and at most 60 seconds".into(),
+                ));
+            }
+            (!self.async_checks.is_empty()).then(|| super::checks::AsyncChecks {
+                list: self.async_checks,
+                deadline,
+            })
+        };
         let hierarchy = match &self.hierarchy {
             Some(h) => Some(Arc::new(h.compile()?)),
             None => None,
@@ -387,6 +452,8 @@ impl ValidatorBuilder {
                 hierarchy,
                 checks: self.checks,
                 cache: (self.cache_entries > 0).then(|| TokenCache::new(self.cache_entries)),
+                #[cfg(feature = "tokio")]
+                async_checks,
                 #[cfg(feature = "remote")]
                 introspection: self.introspection,
             })),

@@ -34,6 +34,8 @@
 //! 7. Your own checks, in the order they were added.
 
 mod builder;
+#[cfg(feature = "tokio")]
+mod checks;
 pub(crate) mod codec;
 pub(crate) mod header;
 mod multi;

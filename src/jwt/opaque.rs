@@ -100,6 +100,7 @@ impl Validator {
         // is cached, and every hit checks the binding again (`recheck_cached`).
         introspection.remember(token, Some(&auth), exp);
         binding::check(cnf.as_ref(), binding)?;
-        Ok(auth)
+        // Never cached: run again on every hit too.
+        self.run_async_checks(auth).await
     }
 }

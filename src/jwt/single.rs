@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub(crate) hierarchy: Option<Arc<CompiledHierarchy>>,
     pub(crate) checks: Vec<ClaimCheck>,
     pub(crate) cache: Option<TokenCache>,
+    #[cfg(feature = "tokio")]
+    pub(crate) async_checks: Option<super::checks::AsyncChecks>,
     #[cfg(feature = "remote")]
     pub(crate) introspection: Option<crate::introspect::Introspection>,
 }

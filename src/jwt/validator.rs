@@ -38,6 +38,10 @@ pub(crate) enum Step {
     /// An opaque token that must be introspected (this validator is single-issuer).
     #[cfg(feature = "remote")]
     Introspect(Validator),
+    /// A token that passed every standard check, for this (single-issuer) validator's
+    /// asynchronous checks.
+    #[cfg(feature = "tokio")]
+    Check(Authenticated, Validator),
 }
 
 impl From<Result<Authenticated, Halt>> for Step {
@@ -133,6 +137,9 @@ impl Validator {
             Step::Introspect(v) => Err(TokenError::IntrospectionUnavailable {
                 retry_after: v.introspection_retry_after(),
             }),
+            // Asynchronous checks cannot run here: use `validate_async`.
+            #[cfg(feature = "tokio")]
+            Step::Check(..) => Err(TokenError::CheckUnavailable { retry_after: 1 }),
         }
     }
 
@@ -153,11 +160,41 @@ impl Validator {
                         retry_after: remote.unavailable(),
                     }),
                     Step::Introspect(v) => v.introspect(token, None).await,
+                    Step::Check(auth, v) => v.run_async_checks(auth).await,
                 }
             }
             #[cfg(feature = "remote")]
             Step::Introspect(v) => v.introspect(token, None).await,
+            #[cfg(feature = "tokio")]
+            Step::Check(auth, v) => v.run_async_checks(auth).await,
         }
+    }
+
+    /// The application's asynchronous checks, for a token that passed every other check.
+    #[cfg(feature = "tokio")]
+    pub(crate) async fn run_async_checks(
+        &self,
+        auth: Authenticated,
+    ) -> Result<Authenticated, TokenError> {
+        match &*self.inner {
+            Kind::One(Inner {
+                async_checks: Some(checks),
+                ..
+            }) => checks.run(auth).await,
+            _ => Ok(auth),
+        }
+    }
+
+    /// A single-issuer validator's answer, with its asynchronous checks still to run.
+    fn after(&self, inner: &Inner, step: Step) -> Step {
+        #[cfg(feature = "tokio")]
+        if inner.async_checks.is_some() {
+            if let Step::Done(Ok(auth)) = step {
+                return Step::Check(auth, self.clone());
+            }
+        }
+        let _ = inner;
+        step
     }
 
     /// One attempt; `may_wait`: whether a fetch may be asked for.
@@ -173,9 +210,9 @@ impl Validator {
             Kind::One(inner)
                 if inner.introspection.is_some() && !super::segments::jws_shaped(token) =>
             {
-                inner.step_opaque(self, token, binding)
+                self.after(inner, inner.step_opaque(self, token, binding))
             }
-            Kind::One(inner) => inner.run(token, may_wait, binding).into(),
+            Kind::One(inner) => self.after(inner, inner.run(token, may_wait, binding).into()),
             Kind::Many { by_issuer, .. } => match peek_issuer(token) {
                 Ok(iss) => match by_issuer.get(iss.as_str()) {
                     Some(v) => v.step(token, may_wait, binding),

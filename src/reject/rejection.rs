@@ -130,6 +130,9 @@ impl From<TokenError> for Rejection {
                 Rejection::new(ErrorCode::InvalidDpopProof, err.to_string())
             }
             TokenError::Rejected(reason) => Rejection::new(ErrorCode::InvalidToken, reason),
+            TokenError::CheckUnavailable { retry_after } => {
+                Rejection::unavailable("token check unavailable, retry later", retry_after)
+            }
             other => Rejection::new(ErrorCode::InvalidToken, other.to_string()),
         }
     }
