@@ -14,11 +14,13 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
+    #[inline]
     pub(crate) fn new(claims: TokenClaims, scopes: Scopes) -> Self {
         Self { claims, scopes }
     }
 
     /// The claims.
+    #[inline]
     pub fn claims(&self) -> &TokenClaims {
         &self.claims
     }
@@ -29,6 +31,7 @@ impl Authenticated {
     }
 
     /// Both, by value.
+    #[inline]
     pub fn into_parts(self) -> (TokenClaims, Scopes) {
         (self.claims, self.scopes)
     }

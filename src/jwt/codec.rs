@@ -11,6 +11,7 @@ use crate::rules::required::static_name;
 
 /// Decode canonical unpadded base64url into `buf` (SIMD where the CPU has it); `None` when
 /// the input is not canonical base64url or does not fit.
+#[inline]
 pub(crate) fn b64_into<'b>(src: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
     let b64 = base64_simd::URL_SAFE_NO_PAD;
     let n = b64.decoded_length(src.as_bytes()).ok()?;
@@ -46,6 +47,7 @@ pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D:
 
 /// The registered claims of a claims set (a JWT's payload or an introspection answer),
 /// indexed into `json`. `fast`: try the everyday-claims scanner first.
+#[inline]
 pub(crate) fn parse_claims(json: &str, fast: bool) -> Result<Registered, TokenError> {
     if fast {
         if let Some(r) = crate::claims::scan::parse_fast(json) {

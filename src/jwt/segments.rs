@@ -19,6 +19,7 @@ pub(crate) struct Segments<'a> {
 impl<'a> Segments<'a> {
     /// The first and the last dot: the header and the signature are short, so this reads
     /// little of the token.
+    #[inline]
     pub(crate) fn split(token: &'a str) -> Result<Self, TokenError> {
         let (Some(first), Some(last)) = (token.find('.'), token.rfind('.')) else {
             return Err(SEGMENTS);
@@ -35,6 +36,7 @@ impl<'a> Segments<'a> {
 
     /// The error to report for a failure found before the claims were decoded: a dot inside
     /// the claims segment means more than three segments, and that is reported first.
+    #[inline]
     pub(crate) fn blame(&self, e: TokenError) -> TokenError {
         if self.payload.contains('.') {
             SEGMENTS
@@ -44,6 +46,7 @@ impl<'a> Segments<'a> {
     }
 
     /// The length of the signing input, `header.payload`.
+    #[inline]
     pub(crate) fn signed_len(&self) -> usize {
         self.header.len() + 1 + self.payload.len()
     }

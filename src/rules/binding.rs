@@ -8,6 +8,7 @@ use crate::error::TokenError;
 ///
 /// `binding`: the RFC 7638 thumbprint of the key whose DPoP proof came with the token
 /// (already verified), or `None` for a plain bearer token.
+#[inline]
 pub(crate) fn check(cnf: Option<&Cnf>, binding: Option<&str>) -> Result<(), TokenError> {
     match (cnf, binding) {
         (None, None) => Ok(()),

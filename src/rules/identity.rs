@@ -4,6 +4,7 @@ use crate::claims::registered::Registered;
 use crate::error::TokenError;
 
 /// `iss` equals one of `issuers`; absent is refused when `required`.
+#[inline]
 pub(crate) fn issuer(
     c: &Registered,
     json: &str,
@@ -25,6 +26,7 @@ pub(crate) fn issuer(
 }
 
 /// `aud` is present and contains one of `audiences`.
+#[inline]
 pub(crate) fn audience(c: &Registered, json: &str, audiences: &[String]) -> Result<(), TokenError> {
     let aud = c.aud.as_ref().ok_or(TokenError::MissingClaim("aud"))?;
     if aud

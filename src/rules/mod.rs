@@ -46,6 +46,7 @@ pub(crate) struct ClaimRules {
 
 impl ClaimRules {
     /// Every standard check of a token's claims, in the order their failures are reported.
+    #[inline]
     pub(crate) fn check(
         &self,
         c: &Registered,
@@ -53,7 +54,12 @@ impl ClaimRules {
         origin: Origin,
     ) -> Result<(), TokenError> {
         let jwt = origin == Origin::Jwt;
-        time::check(c, time::now(), self.leeway, jwt)?;
+        let times = if jwt {
+            time::Times::Jwt
+        } else {
+            time::Times::Answer
+        };
+        time::check(c, time::now(), self.leeway, times)?;
         if self.check_issuer {
             identity::issuer(c, json, &self.issuers, jwt)?;
         }
@@ -65,7 +71,8 @@ impl ClaimRules {
 
     /// A cache hit: the token's bytes passed [`ClaimRules::check`] before, so only the clock
     /// can have changed the answer.
+    #[inline]
     pub(crate) fn recheck(&self, c: &Registered) -> Result<(), TokenError> {
-        time::check(c, time::now(), self.leeway, false)
+        time::check(c, time::now(), self.leeway, time::Times::Again)
     }
 }

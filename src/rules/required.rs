@@ -5,6 +5,7 @@ use crate::claims::registered::Registered;
 use crate::error::TokenError;
 
 /// Every name in `required` is present in the claims.
+#[inline]
 pub(crate) fn check(required: &[String], c: &Registered, json: &str) -> Result<(), TokenError> {
     if required.is_empty() {
         return Ok(());

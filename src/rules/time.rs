@@ -24,32 +24,48 @@ pub(crate) fn numeric_date(v: f64, name: &'static str) -> Result<(), TokenError>
     }
 }
 
-/// `exp` (required when `exp_required`) not past, `nbf` not ahead, `iat` not in the future,
-/// each beyond `leeway` seconds; each a valid NumericDate when present.
-pub(crate) fn check(
-    c: &Registered,
-    now: f64,
-    leeway: f64,
-    exp_required: bool,
-) -> Result<(), TokenError> {
+/// When the time claims are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Times {
+    /// First sight of a JWT's claims: `exp` required, every date a valid NumericDate.
+    Jwt,
+    /// An introspection answer: `exp` optional, every date present a valid NumericDate.
+    Answer,
+    /// Claims that passed [`Times::Jwt`] or [`Times::Answer`] before (a cache hit): only the
+    /// clock can have changed the answer.
+    Again,
+}
+
+/// `exp` not past, `nbf` not ahead, `iat` not in the future, each beyond `leeway` seconds;
+/// `exp` present and every date a valid NumericDate, as `times` says.
+#[inline]
+pub(crate) fn check(c: &Registered, now: f64, leeway: f64, times: Times) -> Result<(), TokenError> {
+    let dates = times != Times::Again;
+    let numeric = |v: f64, name: &'static str| {
+        if dates {
+            numeric_date(v, name)
+        } else {
+            Ok(())
+        }
+    };
     match c.exp {
         Some(exp) => {
-            numeric_date(exp, "exp")?;
+            numeric(exp, "exp")?;
             if now - leeway >= exp {
                 return Err(TokenError::Expired);
             }
         }
-        None if exp_required => return Err(TokenError::MissingClaim("exp")),
+        None if times == Times::Jwt => return Err(TokenError::MissingClaim("exp")),
         None => {}
     }
     if let Some(nbf) = c.nbf {
-        numeric_date(nbf, "nbf")?;
+        numeric(nbf, "nbf")?;
         if now + leeway < nbf {
             return Err(TokenError::NotYetValid);
         }
     }
     if let Some(iat) = c.iat {
-        numeric_date(iat, "iat")?;
+        numeric(iat, "iat")?;
         if iat > now + leeway {
             return Err(TokenError::IssuedInFuture);
         }

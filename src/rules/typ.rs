@@ -15,6 +15,7 @@ pub enum TypPolicy {
 }
 
 /// Whether `typ` is allowed under `policy`.
+#[inline]
 pub(crate) fn allowed(policy: TypPolicy, typ: Typ) -> bool {
     match policy {
         TypPolicy::Lenient => matches!(typ, Typ::Absent | Typ::Jwt | Typ::AtJwt),

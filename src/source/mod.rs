@@ -37,6 +37,7 @@ pub(crate) enum Via {
 impl Via {
     /// Responses to requests authenticated this way must not be cached publicly (RFC 6750
     /// §2.3 for the query).
+    #[inline]
     pub(crate) fn private(self) -> bool {
         self == Via::Query
     }
@@ -150,6 +151,7 @@ impl Sources {
     /// A header token is only checked for length and UTF-8 here: on the success path its
     /// three base64url segments prove the `b64token` grammar, so the grammar is checked only
     /// when validation fails (see [`rejection_for`]), to tell `400` from `401`.
+    #[inline]
     pub(crate) fn find<'a>(
         &self,
         request: RequestView<'a>,
