@@ -1,6 +1,7 @@
 //! The replay-store seam: two layers (two instances of a service) sharing one store refuse
 //! a proof the other accepted, a store that answers after a round trip is waited for, and a
-//! store that cannot answer fails closed with 503.
+//! store that cannot answer fails closed with 503; two instances share introspection answers
+//! and fall back to the endpoint when the store is down.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -11,10 +12,19 @@ use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
 use http::{Request, StatusCode};
+use std::collections::HashMap;
 use tower::ServiceExt;
 use tower_bearer::dpop::Dpop;
-use tower_bearer::store::{Insert, Pending, ReplayStore, SeenProof, StoreError};
+
+use axum::extract::State;
+use serde_json::{json, Value};
+use tower_bearer::introspect::Introspection;
+use tower_bearer::remote::RemoteOptions;
+use tower_bearer::store::{
+    AnswerStore, Insert, Pending, ReplayStore, SeenProof, StoreError, StoredAnswer,
+};
 use tower_bearer::testing::{DpopClient, TestIssuer};
+use tower_bearer::Validator;
 use tower_bearer::{Algorithm, BearerLayer};
 
 const URL: &str = "https://api.test/users";
@@ -192,4 +202,165 @@ fn nonce_settings_are_checked_when_built() {
     let err = |b: tower_bearer::dpop::DpopBuilder| b.build().unwrap_err().to_string();
     assert!(err(Dpop::allowed().require_nonce(Duration::from_secs(7200))).contains("above 1 hour"));
     assert!(err(Dpop::allowed().nonce_key([1; 32])).contains("without require_nonce"));
+}
+
+/// Introspection answers in "another process".
+#[derive(Debug, Default)]
+struct Answers {
+    map: Mutex<HashMap<[u8; 32], StoredAnswer>>,
+    down: AtomicBool,
+}
+
+#[derive(Debug, Clone)]
+struct RemoteAnswers(Arc<Answers>);
+
+impl AnswerStore for RemoteAnswers {
+    fn get(&self, key: [u8; 32]) -> Pending<Result<Option<StoredAnswer>, StoreError>> {
+        let shared = self.0.clone();
+        Pending::Later(Box::pin(async move {
+            if shared.down.load(Ordering::SeqCst) {
+                return Err(StoreError::new("connection refused"));
+            }
+            Ok(shared.map.lock().unwrap().get(&key).cloned())
+        }))
+    }
+
+    fn put(
+        &self,
+        key: [u8; 32],
+        answer: StoredAnswer,
+        _ttl: Duration,
+    ) -> Pending<Result<(), StoreError>> {
+        if self.0.down.load(Ordering::SeqCst) {
+            return Pending::Ready(Err(StoreError::new("connection refused")));
+        }
+        self.0.map.lock().unwrap().insert(key, answer);
+        Pending::Ready(Ok(()))
+    }
+}
+
+type Endpoint = (Arc<AtomicUsize>, Arc<Vec<(&'static str, Value)>>);
+
+/// An introspection endpoint on 127.0.0.1: `token` -> answer (others inactive), counting calls.
+async fn endpoint(answers: Vec<(&'static str, Value)>) -> (String, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let state: Endpoint = (calls.clone(), Arc::new(answers));
+    let app = Router::new()
+        .route(
+            "/introspect",
+            axum::routing::post(
+                |State((calls, answers)): State<Endpoint>, body: String| async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    let token = body
+                        .split('&')
+                        .find_map(|p| p.strip_prefix("token="))
+                        .unwrap_or_default()
+                        .to_owned();
+                    match answers.iter().find(|(k, _)| *k == token) {
+                        Some((_, v)) => v.to_string(),
+                        None => json!({"active": false}).to_string(),
+                    }
+                },
+            ),
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/introspect"), calls)
+}
+
+fn introspecting(url: &str, store: &RemoteAnswers, key: [u8; 32]) -> Validator {
+    let introspection = Introspection::builder("rs", "secret")
+        .endpoint(url)
+        .remote_options(RemoteOptions::new().allow_http(true))
+        .answer_store(store.clone(), key)
+        .build()
+        .unwrap();
+    Validator::builder()
+        .issuer(tower_bearer::testing::TEST_ISSUER)
+        .audience(tower_bearer::testing::TEST_AUDIENCE)
+        .introspection(introspection)
+        .build()
+        .unwrap()
+}
+
+fn active(aud: &str) -> Value {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    json!({
+        "active": true,
+        "scope": "users:read",
+        "sub": "alice",
+        "iss": tower_bearer::testing::TEST_ISSUER,
+        "aud": aud,
+        "exp": now + 600,
+        "token_type": "Bearer",
+    })
+}
+
+#[tokio::test]
+async fn two_instances_ask_the_endpoint_once_per_token() {
+    let (url, calls) = endpoint(vec![
+        ("opaque-good", active(tower_bearer::testing::TEST_AUDIENCE)),
+        ("opaque-other-api", active("https://other.api")),
+    ])
+    .await;
+    let store = RemoteAnswers(Arc::default());
+    let (a, b) = (
+        introspecting(&url, &store, [9; 32]),
+        introspecting(&url, &store, [9; 32]),
+    );
+    let auth = a.validate_async("opaque-good").await.unwrap();
+    assert_eq!(auth.claims().subject(), Some("alice"));
+    let auth = b.validate_async("opaque-good").await.unwrap();
+    assert_eq!(auth.scopes().iter().collect::<Vec<_>>(), ["users:read"]);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one call for two instances"
+    );
+    // A refused answer and an inactive one are shared too.
+    for token in ["opaque-other-api", "opaque-unknown"] {
+        assert!(a.validate_async(token).await.is_err(), "{token}");
+        assert!(b.validate_async(token).await.is_err(), "{token}");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    // The store never holds a token: its keys are keyed hashes.
+    let stored = store.0.map.lock().unwrap();
+    assert_eq!(stored.len(), 3);
+    assert!(stored
+        .values()
+        .any(|a| matches!(a, StoredAnswer::Active(_))));
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_falls_back_to_the_endpoint() {
+    let (url, calls) = endpoint(vec![(
+        "opaque-good",
+        active(tower_bearer::testing::TEST_AUDIENCE),
+    )])
+    .await;
+    let store = RemoteAnswers(Arc::default());
+    store.0.down.store(true, Ordering::SeqCst);
+    let (a, b) = (
+        introspecting(&url, &store, [9; 32]),
+        introspecting(&url, &store, [9; 32]),
+    );
+    assert!(a.validate_async("opaque-good").await.is_ok());
+    assert!(b.validate_async("opaque-good").await.is_ok());
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "each instance asked the endpoint"
+    );
+    // Instances with another key do not read each other's entries.
+    store.0.down.store(false, Ordering::SeqCst);
+    let c = introspecting(&url, &store, [1; 32]);
+    let d = introspecting(&url, &store, [2; 32]);
+    assert!(c.validate_async("opaque-good").await.is_ok());
+    assert!(d.validate_async("opaque-good").await.is_ok());
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
 }

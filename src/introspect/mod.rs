@@ -54,10 +54,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 
 pub(crate) mod answer;
+mod shared;
 
 use crate::cache::TokenCache;
 use crate::error::ConfigError;
 use crate::keys::remote::{FetchError, RemoteOptions};
+use crate::store::AnswerStore;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// How the resource server authenticates to the introspection endpoint (RFC 7662 §2.1,
 /// RFC 6749 §2.3.1).
@@ -131,6 +136,8 @@ struct Inner {
     inactive_ttl: u64,
     retry_after: u64,
     flights: Flights,
+    /// Answers shared with other instances, and the secret their keys are made with.
+    shared: Option<(Arc<dyn AnswerStore>, Hmac<Sha256>)>,
 }
 
 enum Endpoint {
@@ -180,6 +187,7 @@ impl Introspection {
             cache_entries: 10_000,
             max_ttl: Duration::from_secs(300),
             inactive_ttl: Duration::from_secs(10),
+            shared: None,
         }
     }
 
@@ -403,6 +411,7 @@ pub struct IntrospectionBuilder {
     cache_entries: usize,
     max_ttl: Duration,
     inactive_ttl: Duration,
+    shared: Option<(Arc<dyn AnswerStore>, [u8; 32])>,
 }
 
 impl fmt::Debug for IntrospectionBuilder {
@@ -458,6 +467,16 @@ impl IntrospectionBuilder {
     /// How long an inactive answer is reused (default 10 s).
     pub fn inactive_cache_ttl(mut self, ttl: Duration) -> Self {
         self.inactive_ttl = ttl;
+        self
+    }
+
+    /// Share answers with other instances through `store` (see [`crate::store`]): a token
+    /// one instance asked about is not asked again by another while the answer is fresh.
+    /// `key` makes the store's keys from the tokens (HMAC-SHA256); every instance sharing
+    /// the store must use the same key, and keep it secret. This process's own cache still
+    /// answers first.
+    pub fn answer_store(mut self, store: impl AnswerStore, key: [u8; 32]) -> Self {
+        self.shared = Some((Arc::new(store), key));
         self
     }
 
@@ -561,6 +580,14 @@ impl IntrospectionBuilder {
                 },
                 retry_after: self.options.timeout.as_secs().clamp(1, 30),
                 flights: std::sync::Mutex::new(std::collections::HashMap::new()),
+                shared: match self.shared {
+                    Some((store, key)) => Some((
+                        store,
+                        <Hmac<Sha256> as Mac>::new_from_slice(&key)
+                            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length")),
+                    )),
+                    None => None,
+                },
             }),
         })
     }

@@ -7,6 +7,7 @@ use crate::error::TokenError;
 use crate::introspect::answer::{self, Answer, Unusable};
 use crate::rules::{binding, Origin};
 use crate::source::grammar::is_b64token;
+use crate::store::StoredAnswer;
 
 impl Inner {
     /// An opaque token (its length was checked by the caller): a cached answer, or the
@@ -58,7 +59,17 @@ impl Validator {
         let unavailable = || TokenError::IntrospectionUnavailable {
             retry_after: introspection.retry_after(),
         };
-        let json = match introspection.ask(token).await {
+        let shared = introspection.shared_answer(token).await;
+        let from_store = shared.is_some();
+        let json = match shared {
+            Some(StoredAnswer::Active(json)) => Ok(json),
+            Some(StoredAnswer::Refused) => {
+                introspection.remember(token, None, None);
+                return Err(TokenError::Inactive);
+            }
+            None => introspection.ask(token).await,
+        };
+        let json = match json {
             Ok(json) => json,
             Err(e) => {
                 #[cfg(feature = "tracing")]
@@ -74,13 +85,24 @@ impl Validator {
             introspection.remember(token, None, None);
             e
         };
+        // An answer the endpoint just gave is shared with other instances (a refused one as
+        // a refusal), so they need not ask again.
+        let share = |answer: StoredAnswer, exp: Option<f64>| async move {
+            if !from_store {
+                introspection.share(token, answer, exp).await;
+            }
+        };
         let registered = match answer::read(&json) {
             Ok(Answer::Active(registered)) => registered,
             Ok(Answer::Inactive) => {
                 introspection.remember(token, None, None);
+                share(StoredAnswer::Refused, None).await;
                 return Err(TokenError::Inactive);
             }
-            Err(Unusable::Refused(e)) => return Err(refused(e)),
+            Err(Unusable::Refused(e)) => {
+                share(StoredAnswer::Refused, None).await;
+                return Err(refused(e));
+            }
             Err(Unusable::NotAnAnswer) => {
                 #[cfg(feature = "tracing")]
                 tracing::warn!(
@@ -89,13 +111,23 @@ impl Validator {
                 return Err(unavailable());
             }
         };
-        inner
-            .rules
-            .check(&registered, &json, Origin::Introspection)
-            .map_err(refused)?;
         let exp = registered.exp;
+        if let Err(e) = inner.rules.check(&registered, &json, Origin::Introspection) {
+            share(StoredAnswer::Refused, None).await;
+            return Err(refused(e));
+        }
         let cnf = registered.cnf.clone();
-        let auth = inner.finish(registered, json).map_err(refused)?;
+        let shared_json = (!from_store && introspection.shares()).then(|| json.clone());
+        let auth = match inner.finish(registered, json) {
+            Ok(auth) => auth,
+            Err(e) => {
+                share(StoredAnswer::Refused, None).await;
+                return Err(refused(e));
+            }
+        };
+        if let Some(json) = shared_json {
+            share(StoredAnswer::Active(json), exp).await;
+        }
         // The binding depends on the request (its DPoP proof), not on the answer: the answer
         // is cached, and every hit checks the binding again (`recheck_cached`).
         introspection.remember(token, Some(&auth), exp);

@@ -124,3 +124,35 @@ pub trait NonceStore: Send + Sync + fmt::Debug + 'static {
     /// Whether `nonce` (from a client's proof) is current.
     fn check(&self, nonce: &str, now: u64) -> bool;
 }
+
+/// What an introspection answer store holds for a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoredAnswer {
+    /// The endpoint's answer for an active token, as JSON text (it is checked again by the
+    /// validator that reads it, as if the endpoint had just sent it).
+    Active(String),
+    /// The token is inactive, or its answer was refused by this validator's checks.
+    Refused,
+}
+
+/// Introspection answers shared by instances (RFC 7662 §4 lets a resource server cache
+/// them), so that each token is asked of the endpoint once, not once per instance. Set on
+/// [`IntrospectionBuilder::answer_store`](crate::introspect::IntrospectionBuilder::answer_store).
+///
+/// Entries are keyed by a keyed hash of the token (HMAC-SHA256 under a secret every
+/// instance shares), never by the token. A store that cannot answer is not a reason to
+/// refuse a request: the validator asks the endpoint instead. Every instance sharing a
+/// store must validate with the same policy (issuers, audiences, checks), since refusals are
+/// shared too.
+pub trait AnswerStore: Send + Sync + fmt::Debug + 'static {
+    /// The answer stored under `key`, if any and not expired.
+    fn get(&self, key: [u8; 32]) -> Pending<Result<Option<StoredAnswer>, StoreError>>;
+    /// Store `answer` under `key` for at most `ttl`.
+    fn put(
+        &self,
+        key: [u8; 32],
+        answer: StoredAnswer,
+        ttl: std::time::Duration,
+    ) -> Pending<Result<(), StoreError>>;
+}
