@@ -49,11 +49,22 @@
 //! # Features
 //!
 //! * `aws-lc-rs` (default), `rust-crypto`: the crypto backend.
-//! * `axum`: extractors ([`extract`]), on `axum-core` only.
+//! * `axum`: extractors ([`extract`]) on `axum-core`; the `axum` crate itself (default
+//!   features off) only for `OriginalUri`, the path a client addressed under `Router::nest`.
 //! * `macros`: `#[require_scope(...)]` for axum handlers.
 //! * `remote`: keys from a JWKS URL or issuer discovery, cached ([`remote`]), and opaque
 //!   tokens through RFC 7662 introspection ([`introspect`]); needs tokio.
+//! * `tokio`: asynchronous claim checks with a deadline
+//!   ([`ValidatorBuilder::check_async`]); `remote` turns it on.
 //! * `testing`: [`testing::TestIssuer`] mints tokens for your tests.
+//!
+//! # Layout
+//!
+//! One module per capability: [`jwt`] (the [`Validator`]), [`keys`] (with [`keys::remote`]),
+//! [`claims`], [`scope`], [`reject`] (rejections and their rendering), [`bearer`] (the
+//! layer), [`dpop`], [`introspect`], [`metadata`], [`cache`], and [`store`], the seams for
+//! state that instances share. Where a token is found, the claim rules and the guards are
+//! internal modules whose public items are re-exported here.
 //! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]

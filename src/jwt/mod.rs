@@ -19,19 +19,22 @@
 //! # What is checked, in order
 //!
 //! 1. Length, before any parsing (default 8 KiB).
-//! 2. Three base64url segments, canonical encoding, header a JSON object without duplicate
-//!    members.
+//! 2. Three base64url segments, canonical encoding; the header a JSON object without
+//!    duplicate `alg`, `kid`, `typ` or `crit`.
 //! 3. `alg` is one this crate knows (never `none`); `crit` absent; `typ` allowed by the policy.
-//! 4. The key: by `kid`, and the header's `alg` must be that key's one algorithm. `jku`, `x5u`,
-//!    `jwk` and `x5c` are never read.
-//! 5. The signature, through the crate's own crypto backend.
-//! 6. The claims: a JSON object without duplicate registered members; `exp` present and
-//!    numeric; `nbf` and `iat` numeric when present; all three checked against the clock
-//!    with the leeway; `iss` a string equal to a configured issuer; `aud` a string or array
-//!    of strings containing a configured audience; no `cnf` (sender-constrained tokens are not
-//!    bearer tokens) unless it is a DPoP `cnf.jkt` matched by a verified proof
-//!    ([`crate::dpop`]); required claims present.
-//! 7. Your own checks, in the order they were added.
+//! 4. The claims, before the key and the signature (each must pass anyway, and an expired
+//!    token then costs no signature check and no key fetch): a JSON object that names no
+//!    member twice; `exp` present and numeric; `nbf` and `iat` numeric when present; all
+//!    three checked against the clock with the leeway; `iss` a string equal to a configured
+//!    issuer; `aud` a string or array of strings containing a configured audience; no `cnf`
+//!    (sender-constrained tokens are not bearer tokens) unless it is a DPoP `cnf.jkt`
+//!    matched by a verified proof ([`crate::dpop`]); required claims present.
+//! 5. The key: by `kid` (a `kid` the set lacks is an unknown key, refetched for remote keys
+//!    within the cooldown), and the header's `alg` must be that key's one algorithm. `jku`,
+//!    `x5u`, `jwk` and `x5c` are never read.
+//! 6. The signature, through the crate's own crypto backend.
+//! 7. Your own checks, in the order they were added; then, with feature `tokio`, your
+//!    asynchronous checks ([`ValidatorBuilder::check_async`]).
 
 mod builder;
 #[cfg(feature = "tokio")]
