@@ -15,6 +15,10 @@ use tower_bearer::remote::RemoteOptions;
 use tower_bearer::testing::TestIssuer;
 use tower_bearer::{Algorithm, TokenError, Validator};
 
+#[path = "common/introspection.rs"]
+mod introspection;
+use introspection::introspection_endpoint;
+
 /// A JWKS endpoint on 127.0.0.1 serving a body (or an error status) that the test changes,
 /// counting requests.
 #[derive(Clone)]
@@ -143,42 +147,6 @@ fn unknown_kid_with_named_and_anonymous_keys_is_an_unknown_key() {
             .unwrap_err(),
         TokenError::InvalidSignature
     );
-}
-
-/// An introspection endpoint on 127.0.0.1: `token` → answer (unknown tokens are inactive),
-/// counting calls.
-/// The endpoint's state: calls made, and the answer for each token.
-type Endpoint = (Arc<AtomicUsize>, Arc<Vec<(&'static str, Value)>>);
-
-async fn introspection_endpoint(answers: Vec<(&'static str, Value)>) -> (String, Arc<AtomicUsize>) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let answers = Arc::new(answers);
-    let state = (calls.clone(), answers);
-    let app = Router::new()
-        .route(
-            "/introspect",
-            axum::routing::post(
-                |State((calls, answers)): State<Endpoint>, body: String| async move {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    let token = body
-                        .split('&')
-                        .find_map(|p| p.strip_prefix("token="))
-                        .unwrap_or_default()
-                        .to_owned();
-                    // A JSON string value is sent as it is (raw answer text).
-                    match answers.iter().find(|(k, _)| *k == token) {
-                        Some((_, Value::String(raw))) => raw.clone(),
-                        Some((_, v)) => v.to_string(),
-                        None => json!({"active": false}).to_string(),
-                    }
-                },
-            ),
-        )
-        .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/introspect"), calls)
 }
 
 fn unix_now() -> u64 {

@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use tower::ServiceExt;
 use tower_bearer::dpop::Dpop;
 
-use axum::extract::State;
 use serde_json::{json, Value};
 use tower_bearer::introspect::Introspection;
 use tower_bearer::remote::RemoteOptions;
@@ -25,6 +24,10 @@ use tower_bearer::store::{
 };
 use tower_bearer::testing::{DpopClient, TestIssuer};
 use tower_bearer::Validator;
+
+#[path = "common/introspection.rs"]
+mod introspection;
+use introspection::introspection_endpoint;
 use tower_bearer::{Algorithm, BearerLayer};
 
 const URL: &str = "https://api.test/users";
@@ -239,37 +242,6 @@ impl AnswerStore for RemoteAnswers {
     }
 }
 
-type Endpoint = (Arc<AtomicUsize>, Arc<Vec<(&'static str, Value)>>);
-
-/// An introspection endpoint on 127.0.0.1: `token` -> answer (others inactive), counting calls.
-async fn endpoint(answers: Vec<(&'static str, Value)>) -> (String, Arc<AtomicUsize>) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let state: Endpoint = (calls.clone(), Arc::new(answers));
-    let app = Router::new()
-        .route(
-            "/introspect",
-            axum::routing::post(
-                |State((calls, answers)): State<Endpoint>, body: String| async move {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    let token = body
-                        .split('&')
-                        .find_map(|p| p.strip_prefix("token="))
-                        .unwrap_or_default()
-                        .to_owned();
-                    match answers.iter().find(|(k, _)| *k == token) {
-                        Some((_, v)) => v.to_string(),
-                        None => json!({"active": false}).to_string(),
-                    }
-                },
-            ),
-        )
-        .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/introspect"), calls)
-}
-
 fn introspecting(url: &str, store: &RemoteAnswers, key: [u8; 32]) -> Validator {
     let introspection = Introspection::builder("rs", "secret")
         .endpoint(url)
@@ -303,7 +275,7 @@ fn active(aud: &str) -> Value {
 
 #[tokio::test]
 async fn two_instances_ask_the_endpoint_once_per_token() {
-    let (url, calls) = endpoint(vec![
+    let (url, calls) = introspection_endpoint(vec![
         ("opaque-good", active(tower_bearer::testing::TEST_AUDIENCE)),
         ("opaque-other-api", active("https://other.api")),
     ])
@@ -338,7 +310,7 @@ async fn two_instances_ask_the_endpoint_once_per_token() {
 
 #[tokio::test]
 async fn a_store_that_is_down_falls_back_to_the_endpoint() {
-    let (url, calls) = endpoint(vec![(
+    let (url, calls) = introspection_endpoint(vec![(
         "opaque-good",
         active(tower_bearer::testing::TEST_AUDIENCE),
     )])
