@@ -200,3 +200,27 @@ async fn introspection_answers_required_claims() {
         assert_eq!(v.validate_async(token).await.map(|_| ()), want, "{token}");
     }
 }
+
+/// RFC 7662 §2.2: `exp` and `iss` are optional in an answer (the issuer vouched for the token
+/// itself); present, they are checked like a JWT's.
+#[tokio::test]
+async fn introspection_answers_may_omit_exp_and_iss() {
+    let mut no_iss = answer(json!({}));
+    no_iss.as_object_mut().unwrap().remove("iss");
+    let mut no_exp = answer(json!({}));
+    no_exp.as_object_mut().unwrap().remove("exp");
+    let (url, _) = endpoint(vec![
+        ("no-iss", no_iss),
+        ("no-exp", no_exp),
+        ("other-iss", answer(json!({"iss": "https://other.test"}))),
+    ])
+    .await;
+    let v = introspecting(&url, &[]);
+    for (token, want) in [
+        ("no-iss", Ok(())),
+        ("no-exp", Ok(())),
+        ("other-iss", Err(TokenError::IssuerMismatch)),
+    ] {
+        assert_eq!(v.validate_async(token).await.map(|_| ()), want, "{token}");
+    }
+}
