@@ -224,3 +224,21 @@ async fn introspection_answers_may_omit_exp_and_iss() {
         assert_eq!(v.validate_async(token).await.map(|_| ()), want, "{token}");
     }
 }
+
+/// The length cap admits a token of exactly the cap, and nothing longer.
+#[test]
+fn the_length_cap_is_inclusive() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().sign();
+    let at = |cap: usize| {
+        issuer
+            .validator_builder()
+            .max_token_len(cap)
+            .build()
+            .unwrap()
+            .validate(&token)
+            .map(|_| ())
+    };
+    assert_eq!(at(token.len()), Ok(()));
+    assert_eq!(at(token.len() - 1), Err(TokenError::TooLong));
+}
