@@ -242,3 +242,22 @@ fn the_length_cap_is_inclusive() {
     assert_eq!(at(token.len()), Ok(()));
     assert_eq!(at(token.len() - 1), Err(TokenError::TooLong));
 }
+
+/// A missing required claim is named in the error, for every registered name.
+#[test]
+fn a_missing_required_claim_is_named() {
+    let issuer = TestIssuer::new();
+    for name in ["sub", "nbf", "iat", "jti", "client_id"] {
+        let token = issuer.token().without_claim(name).sign();
+        let v = issuer
+            .validator_builder()
+            .require_claims([name])
+            .build()
+            .unwrap();
+        assert_eq!(
+            v.validate(&token).map(|_| ()),
+            Err(TokenError::MissingClaim(name)),
+            "{name}"
+        );
+    }
+}
