@@ -2,17 +2,16 @@
 //! the clock on cache hits, the direction of the leeway, the time claims and required claims
 //! of introspection answers, and a `null` required claim.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::State;
-use axum::routing::post;
-use axum::Router;
 use serde_json::{json, Value};
 use tower_bearer::introspect::Introspection;
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::testing::{TestIssuer, TEST_AUDIENCE, TEST_ISSUER};
+
+#[path = "common/introspection.rs"]
+mod introspection;
+use introspection::introspection_endpoint;
 use tower_bearer::{TokenError, Validator};
 
 fn now() -> i64 {
@@ -85,36 +84,6 @@ fn a_null_required_claim_is_missing() {
     assert_eq!(v.validate(&issuer.token().sign()).unwrap_err(), REQUIRED);
 }
 
-/// An introspection endpoint on 127.0.0.1: `token` → answer (unknown: inactive).
-async fn endpoint(answers: Vec<(&'static str, Value)>) -> (String, Arc<AtomicUsize>) {
-    type S = (Arc<AtomicUsize>, Arc<Vec<(&'static str, Value)>>);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let app = Router::new()
-        .route(
-            "/introspect",
-            post(
-                |State((calls, answers)): State<S>, body: String| async move {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    let token = body
-                        .split('&')
-                        .find_map(|p| p.strip_prefix("token="))
-                        .unwrap_or_default()
-                        .to_owned();
-                    answers
-                        .iter()
-                        .find(|(k, _)| *k == token)
-                        .map_or(json!({"active": false}), |(_, v)| v.clone())
-                        .to_string()
-                },
-            ),
-        )
-        .with_state((calls.clone(), Arc::new(answers)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/introspect"), calls)
-}
-
 fn answer(changes: Value) -> Value {
     let mut a = json!({
         "active": true,
@@ -151,7 +120,7 @@ fn introspecting(url: &str, required: &[&str]) -> Validator {
 
 #[tokio::test]
 async fn introspection_answers_time_claims() {
-    let (url, _) = endpoint(vec![
+    let (url, _) = introspection_endpoint(vec![
         ("nbf-soon", answer(json!({"nbf": now() + 10}))),
         ("nbf-later", answer(json!({"nbf": now() + 40}))),
         ("nbf-text", answer(json!({"nbf": "soon"}))),
@@ -183,7 +152,7 @@ async fn introspection_answers_time_claims() {
 
 #[tokio::test]
 async fn introspection_answers_required_claims() {
-    let (url, _) = endpoint(vec![
+    let (url, _) = introspection_endpoint(vec![
         ("with-jti", answer(json!({"jti": "j1", "tenant": "t1"}))),
         ("no-jti", answer(json!({"tenant": "t1"}))),
         ("null-tenant", answer(json!({"jti": "j1", "tenant": null}))),
@@ -209,7 +178,7 @@ async fn introspection_answers_may_omit_exp_and_iss() {
     no_iss.as_object_mut().unwrap().remove("iss");
     let mut no_exp = answer(json!({}));
     no_exp.as_object_mut().unwrap().remove("exp");
-    let (url, _) = endpoint(vec![
+    let (url, _) = introspection_endpoint(vec![
         ("no-iss", no_iss),
         ("no-exp", no_exp),
         ("other-iss", answer(json!({"iss": "https://other.test"}))),
