@@ -7,11 +7,16 @@ use http::{HeaderMap, Uri};
 pub fn find_token(headers: &HeaderMap, uri: &Uri, allow_query: bool) -> Option<String> {
     let extensions = http::Extensions::new();
     let view = crate::source::RequestView {
+        method: &http::Method::GET,
         headers,
         uri,
         extensions: &extensions,
     };
-    match crate::source::Sources::new(allow_query).find(view, 8192, false) {
+    let mut sources = crate::source::TokenSources::default();
+    if allow_query {
+        sources = sources.query();
+    }
+    match sources.find(view, 8192, false) {
         Ok(Some(crate::source::Found { token, text, .. })) => {
             let text = text.map(str::to_owned);
             let owned = token.as_str().to_owned();

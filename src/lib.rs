@@ -109,7 +109,7 @@ pub use reject::{ErrorCode, ErrorFormat, Rejection};
 pub use scope::{Scope, ScopeClaims, ScopeHierarchy, ScopeRequirement, Scopes};
 pub use source::form;
 pub use source::form::FormTokenLayer;
-pub use source::BearerToken;
+pub use source::{BearerToken, TokenSources};
 
 #[cfg(feature = "macros")]
 pub use tower_bearer_macros::require_scope;

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use http::header::{HeaderValue, CACHE_CONTROL};
+use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, VARY};
 use http::Response;
 use pin_project_lite::pin_project;
 
@@ -16,7 +16,29 @@ pin_project! {
     pub struct ResponseFuture<F, B, E> {
         #[pin]
         kind: Kind<F, B, E>,
-        private: bool,
+        mark: Mark,
+    }
+}
+
+/// What an answer must say about caching, by how the request brought its token.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Mark {
+    /// Nothing to add.
+    #[default]
+    None,
+    /// `Cache-Control: private` (the query, RFC 6750 §2.3).
+    Private,
+    /// `Cache-Control: private` and `Vary` naming the header the token came in.
+    Vary(HeaderName),
+}
+
+impl Mark {
+    pub(crate) fn new(private: bool, vary: Option<HeaderName>) -> Self {
+        match (private, vary) {
+            (false, _) => Mark::None,
+            (true, None) => Mark::Private,
+            (true, Some(name)) => Mark::Vary(name),
+        }
     }
 }
 
@@ -31,34 +53,34 @@ pin_project! {
 }
 
 impl<F, B, E> ResponseFuture<F, B, E> {
-    pub(crate) fn waiting(future: Waiting<B, E>, private: bool) -> Self {
+    pub(crate) fn waiting(future: Waiting<B, E>, mark: Mark) -> Self {
         Self {
             kind: Kind::Waiting { future },
-            private,
+            mark,
         }
     }
 
     pub(crate) fn inner_future(future: F) -> Self {
-        Self::inner(future, false)
+        Self::inner(future, Mark::None)
     }
 
     pub(crate) fn rejected_response(response: Response<B>) -> Self {
-        Self::rejected(response, false)
+        Self::rejected(response, Mark::None)
     }
 
-    pub(crate) fn inner(future: F, private: bool) -> Self {
+    pub(crate) fn inner(future: F, mark: Mark) -> Self {
         Self {
             kind: Kind::Inner { future },
-            private,
+            mark,
         }
     }
 
-    pub(crate) fn rejected(response: Response<B>, private: bool) -> Self {
+    pub(crate) fn rejected(response: Response<B>, mark: Mark) -> Self {
         Self {
             kind: Kind::Rejected {
                 response: Some(response),
             },
-            private,
+            mark,
         }
     }
 }
@@ -85,14 +107,20 @@ where
                 None => panic!("ResponseFuture polled after completion"),
             },
         };
-        if *this.private {
-            mark_private(&mut response);
+        match this.mark {
+            Mark::None => {}
+            Mark::Private => mark_private(&mut response),
+            Mark::Vary(name) => {
+                mark_private(&mut response);
+                add_vary(&mut response, name);
+            }
         }
         Poll::Ready(Ok(response))
     }
 }
 
-/// RFC 6750 §2.3: responses to a query-token request should not be cached publicly.
+/// RFC 6750 §2.3: responses to a query-token request should not be cached publicly; nor
+/// those to a request whose token came in a cookie or a header shared caches do not know.
 fn mark_private<B>(response: &mut Response<B>) {
     let headers = response.headers_mut();
     let already = headers
@@ -101,5 +129,21 @@ fn mark_private<B>(response: &mut Response<B>) {
         .is_some_and(|v| v.contains("private") || v.contains("no-store"));
     if !already {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    }
+}
+
+/// Add `name` to `Vary`, unless it (or `*`) is already there.
+fn add_vary<B>(response: &mut Response<B>, name: &HeaderName) {
+    let headers = response.headers_mut();
+    let listed = headers.get_all(VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',').any(|n| {
+                let n = n.trim();
+                n == "*" || n.eq_ignore_ascii_case(name.as_str())
+            })
+        })
+    });
+    if !listed {
+        headers.append(VARY, HeaderValue::from(name.clone()));
     }
 }

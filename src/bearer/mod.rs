@@ -36,7 +36,7 @@ use crate::dpop::Dpop;
 use crate::jwt::Validator;
 use crate::reject::render::Render;
 use crate::reject::ErrorFormat;
-use crate::source::Sources;
+use crate::source::TokenSources;
 
 type SkipFn = Arc<dyn Fn(&http::request::Parts) -> bool + Send + Sync>;
 
@@ -45,7 +45,7 @@ pub(crate) struct Config {
     validator: Validator,
     render: Arc<Render>,
     optional: bool,
-    sources: Arc<Sources>,
+    sources: Arc<TokenSources>,
     skip: Option<SkipFn>,
     dpop: Option<Dpop>,
 }
@@ -81,7 +81,7 @@ impl BearerLayer {
                 validator,
                 render: Arc::new(Render::default()),
                 optional: false,
-                sources: Arc::new(Sources::new(false)),
+                sources: Arc::new(TokenSources::default()),
                 skip: None,
                 dpop: None,
             }),
@@ -142,9 +142,27 @@ impl BearerLayer {
     }
 
     /// Also accept `?access_token=` (RFC 6750 §2.3). Off by default: URLs end up in logs and
-    /// browser history. Responses to such requests get `Cache-Control: private`.
+    /// browser history. Responses to such requests get `Cache-Control: private`. Shorthand
+    /// for adding [`TokenSources::query`] to the layer's sources.
     pub fn allow_query_token(mut self) -> Self {
-        Arc::make_mut(&mut self.config).sources = Arc::new(Sources::new(true));
+        let config = Arc::make_mut(&mut self.config);
+        config.sources = Arc::new((*config.sources).clone().query());
+        self
+    }
+
+    /// Where the token is looked for (default: the `Authorization` header alone); see
+    /// [`TokenSources`] for cookies, other headers, the query and your own function, and for
+    /// the cross-site rule that cookie-borne tokens obey.
+    ///
+    /// ```
+    /// use tower_bearer::{BearerLayer, TokenSources};
+    /// # let validator = tower_bearer::testing::TestIssuer::new().validator();
+    /// let layer = BearerLayer::new(validator)
+    ///     .token_sources(TokenSources::authorization_header().header("x-api-token"));
+    /// # let _ = layer;
+    /// ```
+    pub fn token_sources(mut self, sources: TokenSources) -> Self {
+        Arc::make_mut(&mut self.config).sources = Arc::new(sources);
         self
     }
 

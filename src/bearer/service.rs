@@ -10,7 +10,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::context::AuthContext;
-use super::future::ResponseFuture;
+use super::future::{Mark, ResponseFuture};
 use super::{BearerLayer, Config};
 use crate::claims::Authenticated;
 use crate::dpop::{DpopMode, Proof};
@@ -96,23 +96,46 @@ where
                 // `None` and guards answer 401, rather than reporting a missing layer.
                 req.extensions_mut()
                     .insert(AuthContext(config.render.clone()));
-                return ResponseFuture::inner(self.inner.call(req), false);
+                return ResponseFuture::inner(self.inner.call(req), Mark::None);
             }
         }
 
-        let view = RequestView {
-            headers: req.headers(),
-            uri: req.uri(),
-            extensions: req.extensions(),
+        let max_len = config.validator.max_token_len();
+        let found = if config.sources.needs_parts() {
+            // A custom source reads the request's parts; the body stays aside meanwhile.
+            let (parts, body) = req.into_parts();
+            let found = config
+                .sources
+                .find_in_parts(&parts, max_len, config.dpop.is_some())
+                .map(|found| found.map(source::Found::detach));
+            req = Request::from_parts(parts, body);
+            found
+        } else {
+            let view = RequestView {
+                method: req.method(),
+                headers: req.headers(),
+                uri: req.uri(),
+                extensions: req.extensions(),
+            };
+            config.sources.find(view, max_len, config.dpop.is_some())
         };
-        let found = config.sources.find(
-            view,
-            config.validator.max_token_len(),
-            config.dpop.is_some(),
-        );
         let result = match found {
-            Ok(Some(source::Found { token, via, text })) => {
-                let private = via.private();
+            Ok(Some(source::Found {
+                token,
+                via,
+                text,
+                vary,
+            })) => {
+                let private = Mark::new(via.private(), vary);
+                if via == Via::Cookie {
+                    if let Err(rejection) = config.sources.check_origin(req.method(), req.headers())
+                    {
+                        return ResponseFuture::rejected(
+                            reject(config, &req, &rejection),
+                            Mark::None,
+                        );
+                    }
+                }
                 match dpop_proof(config, &req, &token, via) {
                     Err(rejection) => Err((rejection, private)),
                     Ok(proof) => {
@@ -162,11 +185,11 @@ where
             Ok(None) if config.optional => {
                 req.extensions_mut()
                     .insert(AuthContext(config.render.clone()));
-                Ok(false)
+                Ok(Mark::None)
             }
-            Ok(None) => Err((Rejection::missing_credentials(), false)),
+            Ok(None) => Err((Rejection::missing_credentials(), Mark::None)),
             // Rejections are `Cache-Control: no-store` whatever the source.
-            Err(rejection) => Err((rejection, false)),
+            Err(rejection) => Err((rejection, Mark::None)),
         };
         match result {
             Ok(private) => ResponseFuture::inner(self.inner.call(req), private),

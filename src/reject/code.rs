@@ -24,6 +24,9 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// The DPoP proof must carry the server's nonce, sent in `DPoP-Nonce` (401, RFC 9449 §9).
     UseDpopNonce,
+    /// The request was refused whatever its token: a cookie-borne token from a foreign
+    /// `Origin` (403, no challenge: no other token would help).
+    AccessDenied,
 }
 
 impl ErrorCode {
@@ -38,6 +41,7 @@ impl ErrorCode {
             Self::ServerError => "server_error",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
+            Self::AccessDenied => "access_denied",
         }
     }
 
@@ -49,7 +53,7 @@ impl ErrorCode {
             | Self::InvalidDpopProof
             | Self::UseDpopNonce => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
-            Self::InsufficientScope => StatusCode::FORBIDDEN,
+            Self::InsufficientScope | Self::AccessDenied => StatusCode::FORBIDDEN,
             Self::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -70,6 +70,7 @@ pub(crate) fn find(
                 token: t,
                 via,
                 text: Some(text),
+                vary: None,
             }))
         }
         Err(_) => Err(Rejection::invalid_request("malformed bearer token")),

@@ -23,11 +23,17 @@ fn find<'a>(
     );
     let extensions: &'static Extensions = Box::leak(Box::new(Extensions::new()));
     let view = RequestView {
+        method: &http::Method::GET,
         headers,
         uri,
         extensions,
     };
-    Ok(Sources::new(allow_query)
+    let sources = if allow_query {
+        TokenSources::default().query()
+    } else {
+        TokenSources::default()
+    };
+    Ok(sources
         .find(view, max_len, dpop)?
         .map(|f| (f.token, f.via, f.text)))
 }

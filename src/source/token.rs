@@ -15,6 +15,7 @@ use crate::reject::render::Render;
 pub struct BearerToken {
     value: HeaderValue,
     start: usize,
+    end: usize,
     /// The layer's rendering settings, for guards and extractors further in.
     render: Option<Arc<Render>>,
     /// Presented with the `DPoP` scheme.
@@ -22,22 +23,27 @@ pub struct BearerToken {
 }
 
 impl BearerToken {
+    /// The token is `value[start..]`.
     pub(crate) fn from_header(value: HeaderValue, start: usize) -> Self {
+        let end = value.len();
+        Self::within(value, start, end)
+    }
+
+    /// The token is `value[start..end]` (a cookie among others in one `Cookie` field).
+    pub(crate) fn within(value: HeaderValue, start: usize, end: usize) -> Self {
         Self {
             value,
             start,
+            end,
             render: None,
             dpop: false,
         }
     }
 
     pub(crate) fn owned(token: &str) -> Option<Self> {
-        HeaderValue::from_str(token).ok().map(|value| Self {
-            value,
-            start: 0,
-            render: None,
-            dpop: false,
-        })
+        HeaderValue::from_str(token)
+            .ok()
+            .map(|value| Self::from_header(value, 0))
     }
 
     pub(crate) fn with_render(mut self, render: Arc<Render>) -> Self {
@@ -60,7 +66,7 @@ impl BearerToken {
         // Constructed only from UTF-8 text, so this never falls back.
         self.value
             .as_bytes()
-            .get(self.start..)
+            .get(self.start..self.end)
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or_default()
     }
