@@ -22,6 +22,9 @@
 //! | `RS_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
 //! | `RS_PUBLIC_URL` | the base URL clients use (DPoP proofs sign it); default `http://` + the `Host` header |
 //! | `RS_RESOURCE` | this resource's identifier: serves RFC 9728 metadata at its well-known path and names it in every challenge |
+//! | `RS_TOKEN_COOKIE` | also take the token from this cookie (cross-site rule: see `RS_ALLOWED_ORIGINS`) |
+//! | `RS_TOKEN_HEADER` | also take the raw token from this header (`x-api-token`) |
+//! | `RS_ALLOWED_ORIGINS` | comma-separated origins allowed to send cookie-borne tokens on unsafe methods and WebSocket upgrades |
 //!
 //! With neither `RS_JWKS_FILE` nor `RS_JWKS_URL`, keys are discovered from `RS_ISSUER`
 //! (OpenID Connect metadata, then RFC 8414). An unreachable issuer is not a configuration
@@ -38,11 +41,14 @@
 //! | `GET /users/profile` | `users:read` and `users.profile:read` |
 //! | `POST /users` | `users:write` |
 //! | `GET /accounts` | `accounts:read` or `accounts:write` |
+//! | `GET /ws` | `users:read`; a WebSocket that echoes text frames and closes when the token expires |
 
 use std::io::Write;
 use std::net::SocketAddr;
 
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -50,7 +56,9 @@ use tower_bearer::dpop::Dpop;
 use tower_bearer::introspect::Introspection;
 use tower_bearer::metadata::ResourceMetadata;
 use tower_bearer::remote::RemoteOptions;
-use tower_bearer::{BearerLayer, RequireScopeLayer, ScopeClaims, Scopes, TokenClaims, Validator};
+use tower_bearer::{
+    BearerLayer, RequireScopeLayer, ScopeClaims, Scopes, TokenClaims, TokenSources, Validator,
+};
 
 struct Config {
     bind: SocketAddr,
@@ -59,6 +67,7 @@ struct Config {
     issuer: String,
     resource: Option<String>,
     dpop: Option<Dpop>,
+    sources: TokenSources,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -147,6 +156,22 @@ fn config() -> Result<Config, String> {
             ))
         }
     };
+    let mut sources = TokenSources::authorization_header();
+    if let Some(name) = var("RS_TOKEN_COOKIE") {
+        sources = sources
+            .try_cookie(&name)
+            .map_err(|e| format!("RS_TOKEN_COOKIE: {e}"))?;
+    }
+    if let Some(name) = var("RS_TOKEN_HEADER") {
+        sources = sources
+            .try_header(&name)
+            .map_err(|e| format!("RS_TOKEN_HEADER: {e}"))?;
+    }
+    if let Some(origins) = var("RS_ALLOWED_ORIGINS") {
+        sources = sources
+            .try_allowed_origins(origins.split(',').map(str::trim).filter(|o| !o.is_empty()))
+            .map_err(|e| format!("RS_ALLOWED_ORIGINS: {e}"))?;
+    }
     Ok(Config {
         bind,
         validator,
@@ -154,6 +179,7 @@ fn config() -> Result<Config, String> {
         issuer,
         resource: var("RS_RESOURCE"),
         dpop,
+        sources,
     })
 }
 
@@ -161,12 +187,41 @@ async fn me(claims: TokenClaims, scopes: Scopes) -> Json<Value> {
     Json(json!({ "sub": claims.subject(), "scopes": scopes.iter().collect::<Vec<_>>() }))
 }
 
+/// Echo text frames until the client leaves or the token expires.
+async fn echo(mut socket: WebSocket, claims: TokenClaims) {
+    let expiry = claims.expiry();
+    tokio::pin!(expiry);
+    loop {
+        tokio::select! {
+            () = &mut expiry => {
+                let frame = CloseFrame { code: close_code::POLICY, reason: "token expired".into() };
+                let _ = socket.send(Message::Close(Some(frame))).await;
+                break;
+            }
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    if socket.send(Message::Text(text)).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(_)) => {}
+                _ => break,
+            },
+        }
+    }
+}
+
+async fn ws(upgrade: WebSocketUpgrade, claims: TokenClaims) -> Response {
+    upgrade.on_upgrade(move |socket| echo(socket, claims))
+}
+
 fn app(config: &Config) -> Result<Router, String> {
     let users_read = RequireScopeLayer::all(["users:read"]);
     let users_write = RequireScopeLayer::all(["users:write"]);
     let profile = RequireScopeLayer::all(["users:read", "users.profile:read"]);
     let accounts = RequireScopeLayer::any(["accounts:read", "accounts:write"]);
-    let mut bearer = BearerLayer::new(config.validator.clone());
+    let mut bearer =
+        BearerLayer::new(config.validator.clone()).token_sources(config.sources.clone());
     if let Some(realm) = &config.realm {
         bearer = bearer.realm(realm.clone());
     }
@@ -208,6 +263,10 @@ fn app(config: &Config) -> Result<Router, String> {
             get(ok("user profiles")).route_layer(profile),
         )
         .route("/accounts", get(ok("accounts")).route_layer(accounts))
+        .route(
+            "/ws",
+            get(ws).route_layer(RequireScopeLayer::all(["users:read"])),
+        )
         .layer(bearer)
         .route("/health", get(|| async { Json(json!({ "status": "ok" })) }));
     Ok(match metadata {

@@ -232,6 +232,26 @@ fn bad_configuration_exits_with_one_clear_line() {
         ("RS_JWKS_URL", "http://keys.example/jwks"),
     ]);
     assert!(err.contains("plain http refused"), "{err}");
+    let jwks = JwksFile::new("rs-e2e-bad-sources", &TestIssuer::new());
+    let base = [
+        ("RS_ISSUER", "i"),
+        ("RS_AUDIENCE", "a"),
+        ("RS_JWKS_FILE", jwks.path()),
+    ];
+    for (var, value, says) in [
+        ("RS_TOKEN_COOKIE", "a;b", "cookie name"),
+        ("RS_TOKEN_HEADER", "authorization", "own token source"),
+        (
+            "RS_ALLOWED_ORIGINS",
+            "https://app.example.com/path",
+            "no path",
+        ),
+    ] {
+        let mut envs = base.to_vec();
+        envs.push((var, value));
+        let err = config_error(&envs);
+        assert!(err.contains(var) && err.contains(says), "{err}");
+    }
 }
 
 #[tokio::test]
@@ -679,4 +699,91 @@ async fn dpop_required_over_http() {
         .as_array()
         .unwrap()
         .contains(&"ES256".into()));
+}
+
+#[tokio::test]
+async fn token_cookie_header_origins_and_websocket() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+    let issuer = TestIssuer::new();
+    let jwks = JwksFile::new("rs-e2e-sources", &issuer);
+    let server = start(&[
+        ("RS_ISSUER", issuer.issuer_id()),
+        ("RS_AUDIENCE", issuer.audience_id()),
+        ("RS_JWKS_FILE", jwks.path()),
+        ("RS_TOKEN_COOKIE", "at"),
+        ("RS_TOKEN_HEADER", "x-api-token"),
+        (
+            "RS_ALLOWED_ORIGINS",
+            "https://app.example.com, http://localhost:8080",
+        ),
+    ]);
+    let addr = server.addr.as_str();
+    let token = issuer.token().scopes(["users:read", "users:write"]).sign();
+    let cookie = format!("at={token}");
+    let (status, _, body) = request(addr, "GET", "/users", &[("cookie", &cookie)]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = request(addr, "GET", "/users", &[("x-api-token", &token)]).await;
+    assert_eq!(status, 200);
+    let (status, _, body) = request(
+        addr,
+        "GET",
+        "/users",
+        &[("x-api-token", &token), ("cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, challenge, body) = request(
+        addr,
+        "POST",
+        "/users",
+        &[("cookie", &cookie), ("origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!((status, challenge.as_str()), (403, ""));
+    assert_eq!(
+        body,
+        r#"{"error":"access_denied","error_description":"cross-site request refused"}"#
+    );
+    let (status, _, _) = request(
+        addr,
+        "POST",
+        "/users",
+        &[("cookie", &cookie), ("origin", "http://localhost:8080")],
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    // GET /ws: a WebSocket that echoes, behind users:read.
+    let ws_url = format!("{}/ws", addr.replacen("http://", "ws://", 1));
+    let mut request = ws_url.clone().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio_tungstenite::connect_async(request),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    socket.send(Message::text("ping")).await.unwrap();
+    let echo = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(echo, Message::text("ping"));
+    let weak = issuer.token().scopes(["accounts:read"]).sign();
+    let mut request = ws_url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {weak}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
+    }
 }

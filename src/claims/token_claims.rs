@@ -60,6 +60,54 @@ impl TokenClaims {
         self.inner.registered.exp.unwrap_or_default()
     }
 
+    /// The time left until `exp`, zero once it has passed; `None` when the token has no `exp`
+    /// (an introspected token may omit it). A token stays usable for as long as the handler
+    /// keeps it: a long-lived connection (a WebSocket, a stream) should end by then; see
+    /// [`expiry`](Self::expiry).
+    pub fn expires_in(&self) -> Option<std::time::Duration> {
+        let exp = self.inner.registered.exp?;
+        let left = exp - crate::rules::time::now();
+        Some(std::time::Duration::try_from_secs_f64(left).unwrap_or_default())
+    }
+
+    /// Completes when the token expires (never, for a token without `exp`): select on it to
+    /// close a long-lived connection the token opened.
+    ///
+    /// ```no_run
+    /// # async fn socket(mut socket: axum::extract::ws::WebSocket, claims: tower_bearer::TokenClaims) {
+    /// use axum::extract::ws::{close_code, CloseFrame, Message};
+    ///
+    /// let expiry = claims.expiry();
+    /// tokio::pin!(expiry);
+    /// loop {
+    ///     tokio::select! {
+    ///         () = &mut expiry => {
+    ///             let frame = CloseFrame { code: close_code::POLICY, reason: "token expired".into() };
+    ///             let _ = socket.send(Message::Close(Some(frame))).await;
+    ///             break;
+    ///         }
+    ///         message = socket.recv() => match message {
+    ///             Some(Ok(Message::Text(text))) => {
+    ///                 if socket.send(Message::Text(text)).await.is_err() { break; }
+    ///             }
+    ///             Some(Ok(_)) => {}
+    ///             _ => break,
+    ///         },
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn expiry(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let left = self.expires_in();
+        async move {
+            match left {
+                Some(left) => tokio::time::sleep(left).await,
+                None => std::future::pending().await,
+            }
+        }
+    }
+
     /// `nbf`, seconds since the Unix epoch.
     pub fn not_before(&self) -> Option<f64> {
         self.inner.registered.nbf
