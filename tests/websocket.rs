@@ -147,18 +147,14 @@ async fn an_authorized_client_upgrades_and_talks() {
 async fn the_upgrade_request_itself_gets_401_and_403() {
     let issuer = TestIssuer::new();
     let addr = serve(&issuer).await;
-    let refused = connect(addr, "", &[])
-        .await
-        .err()
-        .expect("no token: refused");
+    let refused = connect(addr, "", &[]).await.expect_err("no token: refused");
     assert_eq!(refused.status(), 401);
     assert_eq!(challenge(&refused), Some("Bearer"));
 
     let token = issuer.token().scopes(["users:write"]).sign();
     let refused = connect(addr, "", &[("authorization", format!("Bearer {token}"))])
         .await
-        .err()
-        .expect("wrong scope: refused");
+        .expect_err("wrong scope: refused");
     assert_eq!(refused.status(), 403);
     assert_eq!(
         challenge(&refused),
@@ -170,8 +166,7 @@ async fn the_upgrade_request_itself_gets_401_and_403() {
     let expired = issuer.token().scopes(["users:read"]).expired().sign();
     let refused = connect(addr, &format!("?access_token={expired}"), &[])
         .await
-        .err()
-        .expect("expired: refused");
+        .expect_err("expired: refused");
     assert_eq!(refused.status(), 401);
 }
 
@@ -189,8 +184,7 @@ async fn a_cookie_upgrade_from_a_foreign_page_is_refused() {
         ],
     )
     .await
-    .err()
-    .expect("cross-site WebSocket hijacking refused");
+    .expect_err("cross-site WebSocket hijacking refused");
     assert_eq!(refused.status(), 403);
     assert_eq!(challenge(&refused), None);
     let body: serde_json::Value =
