@@ -77,6 +77,8 @@ pub mod cache;
 pub mod claims;
 pub mod dpop;
 pub mod error;
+#[cfg(feature = "tonic")]
+pub mod grpc;
 mod guard;
 #[cfg(feature = "remote")]
 pub mod introspect;
@@ -98,6 +100,8 @@ pub use error::{CheckError, ConfigError, TokenError};
 pub use guard::extract;
 pub use guard::require_scope;
 pub use guard::require_scope::{RequireScope, RequireScopeLayer, ScopeGuard};
+pub use guard::scope_map;
+pub use guard::scope_map::{ScopeMap, ScopeMapLayer};
 /// The validation policy under its old path; see [`jwt`].
 #[doc(hidden)]
 pub use jwt as validator;

@@ -269,8 +269,7 @@ fn reject<B, ResBody: From<Bytes>>(
 ) -> Response<ResBody> {
     #[cfg(feature = "tracing")]
     crate::reject::trace::rejection(rejection, req.method(), req.uri());
-    let _ = req;
-    config.render.respond(rejection)
+    config.render.respond_to(rejection, req.headers())
 }
 
 fn token_rejection(token: &BearerToken, err: TokenError) -> Rejection {

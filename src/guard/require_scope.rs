@@ -257,7 +257,7 @@ where
             Err((rejection, render)) => {
                 #[cfg(feature = "tracing")]
                 crate::reject::trace::rejection(&rejection, req.method(), req.uri());
-                BearerFuture::rejected_response(render.respond(&rejection))
+                BearerFuture::rejected_response(render.respond_to(&rejection, req.headers()))
             }
         }
     }

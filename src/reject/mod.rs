@@ -8,12 +8,17 @@
 //!   `resource_metadata` where configured), written once for every transport.
 //! * [`ErrorFormat`]: how the body of an HTTP answer is written (JSON, RFC 9457 problem+json,
 //!   empty, or your own). Transports without an HTTP error body take the headers alone.
+//! * gRPC calls (`content-type: application/grpc`) are answered in gRPC: a trailers-only
+//!   response whose `grpc-status` follows [`ErrorCode::grpc_code`], with the same challenges
+//!   as metadata. The layers detect such calls by their content type, so one server can
+//!   serve gRPC and JSON clients alike; axum extractors answer in HTTP.
 //! * With feature `tracing`, one event per rejection: its code and description, the method
 //!   and the path, never the token, a claim value or the query string.
 
 mod challenge;
 mod code;
 mod format;
+mod grpc;
 mod rejection;
 pub(crate) mod render;
 #[cfg(feature = "tracing")]
@@ -22,6 +27,7 @@ pub(crate) mod trace;
 pub(crate) use challenge::DpopChallenge;
 pub use code::ErrorCode;
 pub use format::ErrorFormat;
+pub(crate) use grpc::is_grpc;
 pub use rejection::Rejection;
 
 #[cfg(test)]

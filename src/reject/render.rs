@@ -75,6 +75,25 @@ pub(crate) struct Render {
 }
 
 impl Render {
+    /// The answer to a request with these headers: gRPC for a gRPC call, else HTTP.
+    pub(crate) fn respond_to<B: From<Bytes>>(
+        &self,
+        rejection: &Rejection,
+        request: &HeaderMap,
+    ) -> Response<B> {
+        if super::is_grpc(request) {
+            rejection
+                .render_grpc(
+                    self.realm.as_deref(),
+                    self.resource_metadata.as_deref(),
+                    self.dpop.as_ref(),
+                )
+                .map(B::from)
+        } else {
+            self.respond(rejection)
+        }
+    }
+
     /// The whole HTTP answer: status, headers and body.
     pub(crate) fn respond<B: From<Bytes>>(&self, rejection: &Rejection) -> Response<B> {
         rejection
