@@ -103,3 +103,38 @@ pub fn parse_jwks(json: &str) -> Option<(usize, usize)> {
         .ok()
         .map(|p| (p.keys.len(), p.skipped.len()))
 }
+
+/// Find a token as a layer with the cookie `at`, the header `x-api-token` and the
+/// `Authorization` header does, cross-site rule included: `Ok(Some(token))`, `Ok(None)` for no
+/// credentials, or the rejection's status.
+pub fn find_token_in_cookies(
+    method: &http::Method,
+    headers: &HeaderMap,
+) -> Result<Option<String>, u16> {
+    let extensions = http::Extensions::new();
+    let uri = Uri::from_static("/");
+    let view = crate::source::RequestView {
+        method,
+        headers,
+        uri: &uri,
+        extensions: &extensions,
+    };
+    let sources = crate::source::TokenSources::default()
+        .cookie("at")
+        .header("x-api-token")
+        .allowed_origins(["https://app.example.com"]);
+    match sources.find(view, 8192, false) {
+        Ok(Some(found)) => {
+            if found.via == crate::source::Via::Cookie {
+                sources
+                    .check_origin(method, headers)
+                    .map_err(|r| r.status().as_u16())?;
+            }
+            let owned = found.token.as_str().to_owned();
+            assert!(found.text.is_none_or(|t| t == owned));
+            Ok(Some(owned))
+        }
+        Ok(None) => Ok(None),
+        Err(r) => Err(r.status().as_u16()),
+    }
+}
