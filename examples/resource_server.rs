@@ -25,6 +25,8 @@
 //! | `RS_TOKEN_COOKIE` | also take the token from this cookie (cross-site rule: see `RS_ALLOWED_ORIGINS`) |
 //! | `RS_TOKEN_HEADER` | also take the raw token from this header (`x-api-token`) |
 //! | `RS_ALLOWED_ORIGINS` | comma-separated origins allowed to send cookie-borne tokens on unsafe methods and WebSocket upgrades |
+//! | `RS_ACR_VALUES` | step-up for `GET /transfer`: comma-separated allowed `acr` values (default `urn:example:mfa`) |
+//! | `RS_MAX_AGE` | step-up for `GET /transfer`: the allowed age of `auth_time` in seconds (default 300) |
 //!
 //! With neither `RS_JWKS_FILE` nor `RS_JWKS_URL`, keys are discovered from `RS_ISSUER`
 //! (OpenID Connect metadata, then RFC 8414). An unreachable issuer is not a configuration
@@ -41,6 +43,7 @@
 //! | `GET /users/profile` | `users:read` and `users.profile:read` |
 //! | `POST /users` | `users:write` |
 //! | `GET /accounts` | `accounts:read` or `accounts:write` |
+//! | `GET /transfer` | `accounts:write`, then step-up (RFC 9470): `acr` and `auth_time` |
 //! | `GET /ws` | `users:read`; a WebSocket that echoes text frames and closes when the token expires |
 
 use std::io::Write;
@@ -57,7 +60,8 @@ use tower_bearer::introspect::Introspection;
 use tower_bearer::metadata::ResourceMetadata;
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::{
-    BearerLayer, RequireScopeLayer, ScopeClaims, Scopes, TokenClaims, TokenSources, Validator,
+    BearerLayer, RequireScopeLayer, ScopeClaims, ScopeGuard, ScopeRequirement, Scopes, TokenClaims,
+    TokenSources, Validator,
 };
 
 struct Config {
@@ -68,6 +72,7 @@ struct Config {
     resource: Option<String>,
     dpop: Option<Dpop>,
     sources: TokenSources,
+    transfer: ScopeGuard,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -172,6 +177,17 @@ fn config() -> Result<Config, String> {
             .try_allowed_origins(origins.split(',').map(str::trim).filter(|o| !o.is_empty()))
             .map_err(|e| format!("RS_ALLOWED_ORIGINS: {e}"))?;
     }
+    let acr = var("RS_ACR_VALUES").unwrap_or_else(|| "urn:example:mfa".into());
+    let max_age = match var("RS_MAX_AGE") {
+        None => 300,
+        Some(secs) => secs
+            .parse()
+            .map_err(|_| format!("RS_MAX_AGE={secs:?} must be a number of seconds"))?,
+    };
+    let transfer = ScopeGuard::new(ScopeRequirement::all(["accounts:write"]))
+        .try_acr_values(acr.split(',').map(str::trim).filter(|a| !a.is_empty()))
+        .map_err(|e| format!("RS_ACR_VALUES: {e}"))?
+        .max_age(std::time::Duration::from_secs(max_age));
     Ok(Config {
         bind,
         validator,
@@ -180,6 +196,7 @@ fn config() -> Result<Config, String> {
         resource: var("RS_RESOURCE"),
         dpop,
         sources,
+        transfer,
     })
 }
 
@@ -220,6 +237,7 @@ fn app(config: &Config) -> Result<Router, String> {
     let users_write = RequireScopeLayer::all(["users:write"]);
     let profile = RequireScopeLayer::all(["users:read", "users.profile:read"]);
     let accounts = RequireScopeLayer::any(["accounts:read", "accounts:write"]);
+    let transfer = RequireScopeLayer::from_guard(config.transfer.clone());
     let mut bearer =
         BearerLayer::new(config.validator.clone()).token_sources(config.sources.clone());
     if let Some(realm) = &config.realm {
@@ -237,7 +255,7 @@ fn app(config: &Config) -> Result<Router, String> {
             }
             let metadata = metadata
                 .scopes_from_guards(
-                    [&users_read, &users_write, &profile, &accounts].map(|l| l.guard()),
+                    [&users_read, &users_write, &profile, &accounts, &transfer].map(|l| l.guard()),
                 )
                 .build()
                 .map_err(|e| format!("RS_RESOURCE: {e}"))?;
@@ -263,6 +281,7 @@ fn app(config: &Config) -> Result<Router, String> {
             get(ok("user profiles")).route_layer(profile),
         )
         .route("/accounts", get(ok("accounts")).route_layer(accounts))
+        .route("/transfer", get(ok("transfer")).route_layer(transfer))
         .route(
             "/ws",
             get(ws).route_layer(RequireScopeLayer::all(["users:read"])),

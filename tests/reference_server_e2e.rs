@@ -787,3 +787,48 @@ async fn token_cookie_header_origins_and_websocket() {
         other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
     }
 }
+
+#[tokio::test]
+async fn transfer_needs_step_up() {
+    let issuer = TestIssuer::new();
+    let jwks = JwksFile::new("rs-e2e-step-up", &issuer);
+    let server = start(&[
+        ("RS_ISSUER", issuer.issuer_id()),
+        ("RS_AUDIENCE", issuer.audience_id()),
+        ("RS_JWKS_FILE", jwks.path()),
+        ("RS_ACR_VALUES", "urn:example:mfa, urn:example:hwk"),
+        ("RS_MAX_AGE", "120"),
+    ]);
+    let addr = server.addr.as_str();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let strong = issuer
+        .token()
+        .scopes(["accounts:write"])
+        .claim("acr", "urn:example:hwk")
+        .claim("auth_time", now - 5)
+        .sign();
+    let (status, _, body) = get(addr, "GET", "/transfer", Some(&strong)).await;
+    assert_eq!(status, 200, "{body}");
+    let stale = issuer
+        .token()
+        .scopes(["accounts:write"])
+        .claim("acr", "urn:example:mfa")
+        .claim("auth_time", now - 600)
+        .sign();
+    let (status, challenge, _) = get(addr, "GET", "/transfer", Some(&stale)).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        challenge,
+        r#"Bearer error="insufficient_user_authentication", error_description="a stronger or more recent authentication is required", acr_values="urn:example:mfa urn:example:hwk", max_age="120""#
+    );
+    let read_only = issuer.token().scopes(["accounts:read"]).sign();
+    let (status, challenge, _) = get(addr, "GET", "/transfer", Some(&read_only)).await;
+    assert_eq!(status, 403, "the scope check comes first");
+    assert!(
+        challenge.contains(r#"scope="accounts:write""#),
+        "{challenge}"
+    );
+}

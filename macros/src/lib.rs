@@ -73,6 +73,19 @@ fn check_scope(lit: &LitStr) -> syn::Result<()> {
     }
 }
 
+/// An `acr` value appears space-separated in a challenge: the characters of a scope token.
+fn check_acr(lit: &LitStr) -> syn::Result<()> {
+    check_scope(lit).map_err(|_| {
+        Error::new(
+            lit.span(),
+            format!(
+                "invalid acr value {:?}: use the characters of a scope token (no spaces, quotes or backslashes)",
+                lit.value()
+            ),
+        )
+    })
+}
+
 impl Req {
     fn tokens(&self) -> TokenStream2 {
         match self {
@@ -91,11 +104,13 @@ impl Req {
     }
 }
 
-/// The attribute's arguments: a list that is implicitly `all(...)`, optionally ending with
-/// the flag `hide_scopes`.
+/// The attribute's arguments: a list that is implicitly `all(...)`, with the options
+/// `hide_scopes`, `acr_values("…", …)` and `max_age = SECONDS` (RFC 9470 step-up).
 struct Args {
     requirement: Req,
     hide_scopes: bool,
+    acr_values: Option<Vec<LitStr>>,
+    max_age: Option<syn::LitInt>,
 }
 
 impl Parse for Args {
@@ -103,13 +118,41 @@ impl Parse for Args {
         let span = input.span();
         let mut items = Vec::new();
         let mut hide_scopes = false;
+        let mut acr_values = None;
+        let mut max_age = None;
         while !input.is_empty() {
             let fork = input.fork();
-            if fork.parse::<syn::Ident>().is_ok_and(|i| i == "hide_scopes") {
-                input.parse::<syn::Ident>()?;
-                hide_scopes = true;
-            } else {
-                items.push(input.parse::<Req>()?);
+            let option = fork.parse::<syn::Ident>().ok().map(|i| i.to_string());
+            match option.as_deref() {
+                Some("hide_scopes") => {
+                    input.parse::<syn::Ident>()?;
+                    hide_scopes = true;
+                }
+                Some("acr_values") => {
+                    let ident: syn::Ident = input.parse()?;
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let values: Punctuated<LitStr, Token![,]> =
+                        Punctuated::parse_terminated(&content)?;
+                    if values.is_empty() {
+                        return Err(Error::new(
+                            ident.span(),
+                            "acr_values(...) must name at least one value",
+                        ));
+                    }
+                    for v in &values {
+                        check_acr(v)?;
+                    }
+                    acr_values = Some(values.into_iter().collect());
+                }
+                Some("max_age") => {
+                    input.parse::<syn::Ident>()?;
+                    input.parse::<Token![=]>()?;
+                    let secs: syn::LitInt = input.parse()?;
+                    secs.base10_parse::<u64>()?;
+                    max_age = Some(secs);
+                }
+                _ => items.push(input.parse::<Req>()?),
             }
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;
@@ -129,6 +172,8 @@ impl Parse for Args {
         Ok(Args {
             requirement,
             hide_scopes,
+            acr_values,
+            max_age,
         })
     }
 }
@@ -150,6 +195,16 @@ impl Parse for Args {
 /// ```
 ///
 /// `#[require_scope("admin", hide_scopes)]` leaves `scope="…"` out of the answers.
+///
+/// Step-up authentication (RFC 9470): `acr_values("urn:example:mfa", …)` requires the token's
+/// `acr` to be one of them, `max_age = 300` its `auth_time` at most that many seconds old;
+/// otherwise `401 insufficient_user_authentication` naming them. The scopes are checked
+/// first.
+///
+/// ```ignore
+/// #[require_scope("accounts:write", acr_values("urn:example:mfa"), max_age = 300)]
+/// async fn transfer() -> &'static str { "..." }
+/// ```
 ///
 /// Scope strings are checked at compile time. The handler must be a free `async fn`.
 #[proc_macro_attribute]
@@ -175,6 +230,14 @@ pub fn require_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
     let marker = format_ident!("__TowerBearerScope_{}", func.sig.ident);
     let requirement = args.requirement.tokens();
     let hide = args.hide_scopes.then(|| quote! { .hide_scopes() });
+    let acr = args
+        .acr_values
+        .as_ref()
+        .map(|values| quote! { .acr_values([#(#values),*]) });
+    let max_age = args
+        .max_age
+        .as_ref()
+        .map(|secs| quote! { .max_age(::std::time::Duration::from_secs(#secs)) });
     let vis = &func.vis;
     let span = func.sig.ident.span();
     let guard_arg: syn::FnArg = syn::parse_quote_spanned! {span=>
@@ -190,7 +253,9 @@ pub fn require_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
             fn guard() -> &'static ::tower_bearer::ScopeGuard {
                 static GUARD: ::std::sync::OnceLock<::tower_bearer::ScopeGuard> =
                     ::std::sync::OnceLock::new();
-                GUARD.get_or_init(|| ::tower_bearer::ScopeGuard::new(#requirement) #hide)
+                GUARD.get_or_init(|| {
+                    ::tower_bearer::ScopeGuard::new(#requirement) #hide #acr #max_age
+                })
             }
         }
     };

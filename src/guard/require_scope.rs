@@ -37,16 +37,66 @@ use tower_service::Service;
 
 use crate::bearer::context::context;
 use crate::bearer::future::ResponseFuture as BearerFuture;
+use crate::claims::TokenClaims;
 use crate::error::ConfigError;
 use crate::reject::render::Render;
-use crate::reject::{ErrorCode, Rejection};
+use crate::reject::{ErrorCode, Rejection, StepUp};
 use crate::scope::{IntoRequirement, ScopeRequirement, Scopes};
 
-/// A requirement with its challenge text computed once.
+/// A requirement with its challenge text computed once, and optionally a step-up rule
+/// (RFC 9470) on the authentication behind the token.
 #[derive(Clone)]
 pub struct ScopeGuard {
     requirement: ScopeRequirement,
     challenge: Option<Arc<str>>,
+    step_up: Option<StepUpRule>,
+}
+
+/// `acr` one of `acr`, `auth_time` at most `max_age` seconds old.
+#[derive(Clone, Debug, Default)]
+struct StepUpRule {
+    acr: Vec<Box<str>>,
+    max_age: Option<u64>,
+    answer: Arc<StepUp>,
+}
+
+impl StepUpRule {
+    fn with(mut self, acr: Option<Vec<Box<str>>>, max_age: Option<u64>) -> Self {
+        if let Some(acr) = acr {
+            self.acr = acr;
+        }
+        if max_age.is_some() {
+            self.max_age = max_age;
+        }
+        let acr_values = (!self.acr.is_empty()).then(|| self.acr.join(" ").into_boxed_str());
+        self.answer = Arc::new(StepUp {
+            acr_values,
+            max_age: self.max_age,
+        });
+        self
+    }
+
+    /// Whether the token's authentication event meets the rule: its `acr` is one of the
+    /// allowed values and its `auth_time` recent enough. A missing claim, or one of the wrong
+    /// JSON type, does not.
+    fn met(&self, claims: Option<&TokenClaims>) -> bool {
+        let Some(claims) = claims else { return false };
+        if !self.acr.is_empty() {
+            let acr = claims.get::<String>("acr").ok().flatten();
+            if !acr.is_some_and(|acr| self.acr.iter().any(|a| **a == *acr)) {
+                return false;
+            }
+        }
+        if let Some(max_age) = self.max_age {
+            let auth_time = claims.get::<f64>("auth_time").ok().flatten();
+            let recent = auth_time
+                .is_some_and(|t| t.is_finite() && crate::rules::time::now() - t <= max_age as f64);
+            if !recent {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 impl fmt::Debug for ScopeGuard {
@@ -54,6 +104,8 @@ impl fmt::Debug for ScopeGuard {
         f.debug_struct("ScopeGuard")
             .field("requirement", &self.requirement)
             .field("hide_scopes", &self.challenge.is_none())
+            .field("acr_values", &self.step_up.as_ref().map(|s| &s.acr))
+            .field("max_age", &self.step_up.as_ref().and_then(|s| s.max_age))
             .finish()
     }
 }
@@ -65,7 +117,85 @@ impl ScopeGuard {
         Self {
             requirement,
             challenge,
+            step_up: None,
         }
+    }
+
+    /// Step-up (RFC 9470): the token's `acr` claim must be one of `values`, else the answer is
+    /// `401 insufficient_user_authentication` with `acr_values="…"` (in this order: list
+    /// the preferred value first). Checked after the scopes: a token without them gets `403`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_bearer::{RequireScopeLayer, ScopeGuard, ScopeRequirement};
+    ///
+    /// let transfer = RequireScopeLayer::from_guard(
+    ///     ScopeGuard::new(ScopeRequirement::all(["accounts:write"]))
+    ///         .acr_values(["urn:example:mfa"])
+    ///         .max_age(Duration::from_secs(300)),
+    /// );
+    /// # let _ = transfer;
+    /// ```
+    ///
+    /// # Panics
+    /// If the list is empty or a value is not a valid `acr` value (the characters of a scope
+    /// token: no spaces, quotes or backslashes); see [`try_acr_values`](Self::try_acr_values).
+    #[must_use]
+    #[track_caller]
+    pub fn acr_values<I>(self, values: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        self.try_acr_values(values)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Step-up on `acr`; see [`acr_values`](Self::acr_values).
+    ///
+    /// # Errors
+    /// If the list is empty or a value is not a valid `acr` value.
+    pub fn try_acr_values<I>(mut self, values: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let mut acr = Vec::new();
+        for v in values {
+            let v = v.as_ref();
+            if !crate::scope::is_valid_scope(v) {
+                return Err(ConfigError::Invalid(
+                    format!("acr value {v:?}: use the characters of a scope token (no spaces, quotes or backslashes)").into(),
+                ));
+            }
+            acr.push(Box::from(v));
+        }
+        if acr.is_empty() {
+            return Err(ConfigError::Invalid(
+                "acr_values must name at least one value".into(),
+            ));
+        }
+        self.step_up = Some(
+            self.step_up
+                .take()
+                .unwrap_or_default()
+                .with(Some(acr), None),
+        );
+        Ok(self)
+    }
+
+    /// Step-up (RFC 9470): the token's `auth_time` must be at most `max_age` old (whole
+    /// seconds), else the answer is `401 insufficient_user_authentication` with
+    /// `max_age="…"`. Checked after the scopes.
+    #[must_use]
+    pub fn max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.step_up = Some(
+            self.step_up
+                .take()
+                .unwrap_or_default()
+                .with(None, Some(max_age.as_secs())),
+        );
+        self
     }
 
     /// Leave `scope="…"` out of the answers, for services that prefer not to say which scopes
@@ -95,11 +225,15 @@ impl ScopeGuard {
             return Err((Rejection::missing_layer("RequireScope"), Arc::default()));
         };
         let rejection = match extensions.get::<Scopes>() {
-            Some(scopes) if scopes.satisfies(&self.requirement) => return Ok(()),
-            Some(_) => Rejection::new(ErrorCode::InsufficientScope, "insufficient scope"),
-            None => Rejection::missing_credentials(),
+            Some(scopes) if scopes.satisfies(&self.requirement) => match &self.step_up {
+                None => return Ok(()),
+                Some(rule) if rule.met(extensions.get::<TokenClaims>()) => return Ok(()),
+                Some(rule) => Rejection::step_up(rule.answer.clone()),
+            },
+            Some(_) => Rejection::new(ErrorCode::InsufficientScope, "insufficient scope")
+                .with_scope(self.challenge.clone()),
+            None => Rejection::missing_credentials().with_scope(self.challenge.clone()),
         };
-        let rejection = rejection.with_scope(self.challenge.clone());
         // Answer in the scheme the client used.
         let rejection = match extensions.get::<crate::source::BearerToken>() {
             Some(token) if token.is_dpop() => rejection.in_dpop_scheme(),

@@ -81,6 +81,18 @@ impl Rejection {
             push_restricted(&mut out, scope);
             out.push('"');
         }
+        if let Some(step_up) = &self.step_up {
+            if let Some(acr) = &step_up.acr_values {
+                param(&mut out, "acr_values");
+                push_restricted(&mut out, acr);
+                out.push('"');
+            }
+            if let Some(age) = step_up.max_age {
+                param(&mut out, "max_age");
+                out.push_str(&age.to_string());
+                out.push('"');
+            }
+        }
         if let Some(algs) = dpop_algs {
             param(&mut out, "algs");
             push_restricted(&mut out, algs);

@@ -24,6 +24,10 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// The DPoP proof must carry the server's nonce, sent in `DPoP-Nonce` (401, RFC 9449 §9).
     UseDpopNonce,
+    /// The token is valid and has the scopes, but the authentication behind it is too weak
+    /// or too old for this route (401, RFC 9470): the challenge names `acr_values` and/or
+    /// `max_age` for the client to ask the authorization server again.
+    InsufficientUserAuthentication,
     /// The request was refused whatever its token: a cookie-borne token from a foreign
     /// `Origin` (403, no challenge: no other token would help).
     AccessDenied,
@@ -42,6 +46,7 @@ impl ErrorCode {
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
             Self::AccessDenied => "access_denied",
+            Self::InsufficientUserAuthentication => "insufficient_user_authentication",
         }
     }
 
@@ -51,7 +56,8 @@ impl ErrorCode {
             Self::Unauthorized
             | Self::InvalidToken
             | Self::InvalidDpopProof
-            | Self::UseDpopNonce => StatusCode::UNAUTHORIZED,
+            | Self::UseDpopNonce
+            | Self::InsufficientUserAuthentication => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::InsufficientScope | Self::AccessDenied => StatusCode::FORBIDDEN,
             Self::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -68,6 +74,7 @@ impl ErrorCode {
                 | Self::InsufficientScope
                 | Self::InvalidDpopProof
                 | Self::UseDpopNonce
+                | Self::InsufficientUserAuthentication
         )
     }
 
@@ -81,6 +88,7 @@ impl ErrorCode {
                 | Self::InsufficientScope
                 | Self::InvalidDpopProof
                 | Self::UseDpopNonce
+                | Self::InsufficientUserAuthentication
         )
     }
 

@@ -26,6 +26,10 @@ pub(crate) fn json_response(rejection: &Rejection, problem: bool) -> Response<By
         error_description: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         scope: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        acr_values: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        max_age: Option<u64>,
     }
     let status = rejection.status();
     // The body names scopes only for insufficient_scope; a 401 carries them in its challenge.
@@ -41,6 +45,8 @@ pub(crate) fn json_response(rejection: &Rejection, problem: bool) -> Response<By
             error: rejection.code.as_str(),
             error_description: None,
             scope: body_scope,
+            acr_values: rejection.acr_values(),
+            max_age: rejection.max_age(),
         }
     } else {
         Body {
@@ -51,6 +57,8 @@ pub(crate) fn json_response(rejection: &Rejection, problem: bool) -> Response<By
             error: rejection.code.as_str(),
             error_description: Some(rejection.description()),
             scope: body_scope,
+            acr_values: rejection.acr_values(),
+            max_age: rejection.max_age(),
         }
     };
     // Serializing a struct of strings and integers into a Vec cannot fail.

@@ -5,7 +5,7 @@
 //!
 //! | HTTP answer | gRPC status |
 //! |---|---|
-//! | 401 (no, bad or unproven credentials) | `UNAUTHENTICATED` (16) |
+//! | 401 (no, bad or unproven credentials; step-up needed) | `UNAUTHENTICATED` (16) |
 //! | 400 (malformed credentials) | `UNAUTHENTICATED` (16) |
 //! | 403 (insufficient scope, cross-site refusal) | `PERMISSION_DENIED` (7) |
 //! | 503 (keys, a store or a check unavailable) | `UNAVAILABLE` (14), with `retry-after` and `grpc-retry-pushback-ms` |
@@ -31,7 +31,8 @@ impl ErrorCode {
             | Self::InvalidToken
             | Self::InvalidRequest
             | Self::InvalidDpopProof
-            | Self::UseDpopNonce => 16,
+            | Self::UseDpopNonce
+            | Self::InsufficientUserAuthentication => 16,
             Self::InsufficientScope | Self::AccessDenied => 7,
             Self::TemporarilyUnavailable => 14,
             Self::ServerError => 13,
@@ -136,6 +137,7 @@ mod tests {
             (InvalidRequest, 16),
             (InvalidDpopProof, 16),
             (UseDpopNonce, 16),
+            (InsufficientUserAuthentication, 16),
             (InsufficientScope, 7),
             (AccessDenied, 7),
             (TemporarilyUnavailable, 14),

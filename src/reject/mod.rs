@@ -29,6 +29,7 @@ pub use code::ErrorCode;
 pub use format::ErrorFormat;
 pub(crate) use grpc::is_grpc;
 pub use rejection::Rejection;
+pub(crate) use rejection::StepUp;
 
 #[cfg(test)]
 mod tests;

@@ -23,6 +23,17 @@ pub struct Rejection {
     pub(crate) dpop: bool,
     /// A fresh server nonce for `DPoP-Nonce`.
     pub(crate) nonce: Option<Arc<str>>,
+    /// What re-authentication must achieve (RFC 9470).
+    pub(crate) step_up: Option<Arc<StepUp>>,
+}
+
+/// The parameters of an `insufficient_user_authentication` answer (RFC 9470 §3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct StepUp {
+    /// Acceptable `acr` values, space-separated, in order of preference.
+    pub(crate) acr_values: Option<Box<str>>,
+    /// The allowed age of the authentication event, in seconds.
+    pub(crate) max_age: Option<u64>,
 }
 
 impl Rejection {
@@ -35,6 +46,7 @@ impl Rejection {
             retry_after: None,
             dpop: false,
             nonce: None,
+            step_up: None,
         }
     }
 
@@ -80,6 +92,28 @@ impl Rejection {
         self
     }
 
+    /// `insufficient_user_authentication` with these parameters.
+    pub(crate) fn step_up(step_up: Arc<StepUp>) -> Self {
+        let mut r = Self::new(
+            ErrorCode::InsufficientUserAuthentication,
+            "a stronger or more recent authentication is required",
+        );
+        r.step_up = Some(step_up);
+        r
+    }
+
+    /// For `insufficient_user_authentication`: the acceptable `acr` values, space-separated in
+    /// order of preference.
+    pub fn acr_values(&self) -> Option<&str> {
+        self.step_up.as_ref()?.acr_values.as_deref()
+    }
+
+    /// For `insufficient_user_authentication`: the allowed age of the authentication, in
+    /// seconds.
+    pub fn max_age(&self) -> Option<u64> {
+        self.step_up.as_ref()?.max_age
+    }
+
     /// The error code.
     pub fn code(&self) -> ErrorCode {
         self.code
@@ -121,6 +155,7 @@ impl From<TokenError> for Rejection {
                 retry_after: Some(retry_after),
                 dpop: false,
                 nonce: None,
+                step_up: None,
             },
             TokenError::IntrospectionUnavailable { retry_after } => Rejection::unavailable(
                 "token introspection is unavailable, retry later",
