@@ -15,6 +15,8 @@
 //! | `RS_ALLOW_HTTP` | `1` permits plain-http key sources (loopback tests); otherwise https only |
 //! | `RS_KEY_COOLDOWN` | seconds between refetches caused by unknown `kid`s (default 30) |
 //! | `RS_SCOPE_DELIMITER` | delimiter of string scope claims (default: space) |
+//! | `RS_SCOPE_CLAIMS` | comma-separated claim paths read for scopes, replacing `scope,scp` (`scope,permissions`, `resource_access.my-api.roles`) |
+//! | `RS_AUDIENCE_CLAIM` | `client_id`: compare `RS_AUDIENCE` with `client_id` instead of `aud` (Amazon Cognito) |
 //! | `RS_REALM` | `realm` of the challenges (default: none) |
 //! | `RS_TOKEN_CACHE` | entries of the verified-token cache (unset or 0: off) |
 //! | `RS_INTROSPECTION_URL` | an RFC 7662 endpoint: opaque tokens are introspected there (JWTs still verified locally) |
@@ -90,6 +92,18 @@ fn config() -> Result<Config, String> {
         .issuer(issuer.clone())
         .audience(audience);
 
+    let mut scope_claims = match var("RS_SCOPE_CLAIMS") {
+        Some(paths) => {
+            let paths: Vec<&str> = paths.split(',').map(str::trim).collect();
+            if paths.iter().any(|p| p.is_empty()) {
+                return Err(format!(
+                    "RS_SCOPE_CLAIMS={paths:?} must be comma-separated claim paths"
+                ));
+            }
+            ScopeClaims::paths(paths)
+        }
+        None => ScopeClaims::standard(),
+    };
     if let Some(delimiter) = var("RS_SCOPE_DELIMITER") {
         let mut chars = delimiter.chars();
         let (Some(c), None) = (chars.next(), chars.next()) else {
@@ -97,7 +111,17 @@ fn config() -> Result<Config, String> {
                 "RS_SCOPE_DELIMITER={delimiter:?} must be a single character"
             ));
         };
-        builder = builder.scope_claims(ScopeClaims::standard().delimiter(c));
+        scope_claims = scope_claims.delimiter(c);
+    }
+    builder = builder.scope_claims(scope_claims);
+    match var("RS_AUDIENCE_CLAIM").as_deref() {
+        None | Some("aud") => {}
+        Some("client_id") => builder = builder.audience_from_client_id(),
+        Some(other) => {
+            return Err(format!(
+                "RS_AUDIENCE_CLAIM={other:?} must be aud or client_id"
+            ))
+        }
     }
 
     if let Some(entries) = var("RS_TOKEN_CACHE") {

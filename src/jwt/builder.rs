@@ -14,6 +14,7 @@ use crate::keys::jwk::parse_jwks;
 use crate::keys::remote::{Fetch, RemoteKeys, RemoteOptions, Source};
 use crate::keys::set::KeySet;
 use crate::keys::{Algorithm, Key};
+use crate::rules::identity::AudienceClaim;
 use crate::rules::length::DEFAULT_MAX_TOKEN_LEN;
 use crate::rules::typ::TypPolicy;
 use crate::rules::ClaimRules;
@@ -38,6 +39,8 @@ impl Validator {
 pub struct ValidatorBuilder {
     issuers: Vec<String>,
     audiences: Vec<String>,
+    audience_claim: AudienceClaim,
+    token_use: Option<String>,
     skip_issuer: bool,
     skip_audience: bool,
     keys: Vec<Key>,
@@ -85,6 +88,34 @@ impl ValidatorBuilder {
     /// Accept tokens whose `aud` contains this. Call again to accept several.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
+        self
+    }
+
+    /// Compare the configured audiences with the token's `client_id` claim instead of `aud`:
+    /// for access tokens that name their intended client there and carry no `aud` (Amazon
+    /// Cognito). A token without `client_id`, or for another client, is refused (`401`).
+    ///
+    /// ```
+    /// # use tower_bearer::Validator;
+    /// # let jwks = tower_bearer::testing::TestIssuer::new().jwks();
+    /// let validator = Validator::builder()
+    ///     .issuer("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example")
+    ///     .audience("3n4b5urk1ft4fl3mg5e62d9ado") // the app client id
+    ///     .audience_from_client_id()
+    ///     .token_use("access")
+    ///     .jwks_json(&jwks)
+    ///     .build()?;
+    /// # Ok::<(), tower_bearer::ConfigError>(())
+    /// ```
+    pub fn audience_from_client_id(mut self) -> Self {
+        self.audience_claim = AudienceClaim::ClientId;
+        self
+    }
+
+    /// Require the `token_use` claim to equal `value` (Amazon Cognito marks access tokens
+    /// `access` and ID tokens `id`): an ID token presented as an access token is refused.
+    pub fn token_use(mut self, value: impl Into<String>) -> Self {
+        self.token_use = Some(value.into());
         self
     }
 
@@ -444,6 +475,8 @@ impl ValidatorBuilder {
                     check_audience: !self.skip_audience,
                     leeway: leeway as f64,
                     required: self.required,
+                    audience_claim: self.audience_claim,
+                    token_use: self.token_use.map(String::into_boxed_str),
                 },
                 keys,
                 typ: self.typ,

@@ -25,9 +25,36 @@ pub(crate) fn issuer(
     }
 }
 
-/// `aud` is present and contains one of `audiences`.
+/// Which claim names the token's intended recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum AudienceClaim {
+    /// `aud` (RFC 7519 §4.1.3), a string or an array.
+    #[default]
+    Aud,
+    /// `client_id` (Amazon Cognito access tokens carry no `aud`).
+    ClientId,
+}
+
+/// The audience claim is present and contains one of `audiences`.
 #[inline]
-pub(crate) fn audience(c: &Registered, json: &str, audiences: &[String]) -> Result<(), TokenError> {
+pub(crate) fn audience(
+    c: &Registered,
+    json: &str,
+    audiences: &[String],
+    claim: AudienceClaim,
+) -> Result<(), TokenError> {
+    if claim == AudienceClaim::ClientId {
+        let client = c
+            .client_id
+            .as_ref()
+            .ok_or(TokenError::MissingClaim("client_id"))?;
+        let client = client.get(json);
+        return if audiences.iter().any(|ours| ours == client) {
+            Ok(())
+        } else {
+            Err(TokenError::AudienceMismatch)
+        };
+    }
     let aud = c.aud.as_ref().ok_or(TokenError::MissingClaim("aud"))?;
     if aud
         .iter(json)
@@ -36,5 +63,21 @@ pub(crate) fn audience(c: &Registered, json: &str, audiences: &[String]) -> Resu
         Ok(())
     } else {
         Err(TokenError::AudienceMismatch)
+    }
+}
+
+/// `token_use` (Amazon Cognito: `access` or `id`) equals `expected`.
+pub(crate) fn token_use(json: &str, expected: &str) -> Result<(), TokenError> {
+    #[derive(serde::Deserialize)]
+    struct TokenUse<'a> {
+        #[serde(borrow, default)]
+        token_use: Option<std::borrow::Cow<'a, str>>,
+    }
+    let found: TokenUse<'_> =
+        serde_json::from_str(json).map_err(|_| TokenError::InvalidClaim("token_use"))?;
+    match found.token_use {
+        Some(t) if t == expected => Ok(()),
+        Some(_) => Err(TokenError::InvalidClaim("token_use")),
+        None => Err(TokenError::MissingClaim("token_use")),
     }
 }

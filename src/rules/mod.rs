@@ -6,7 +6,8 @@
 //! | token length cap | [`length::check`] | yes | (before the lookup) | yes |
 //! | `exp`, `nbf`, `iat` with the leeway | [`time::check`] | `exp` required | yes | `exp` optional |
 //! | issuer | [`identity::issuer`] | required | (bytes unchanged) | when present |
-//! | audience | [`identity::audience`] | yes | (bytes unchanged) | yes |
+//! | audience (`aud`, or `client_id`) | [`identity::audience`] | yes | (bytes unchanged) | yes |
+//! | `token_use` (when configured) | [`identity::token_use`] | yes | (bytes unchanged) | yes |
 //! | required claims | [`required::check`] | yes | (bytes unchanged) | yes |
 //! | `typ` | [`typ::allowed`] | yes | (bytes unchanged) | no header |
 //! | `cnf` binding | [`binding::check`] | yes | yes | yes |
@@ -42,6 +43,10 @@ pub(crate) struct ClaimRules {
     pub(crate) check_audience: bool,
     pub(crate) leeway: f64,
     pub(crate) required: Vec<String>,
+    /// Which claim the audiences are compared with.
+    pub(crate) audience_claim: identity::AudienceClaim,
+    /// The value `token_use` must have, when set.
+    pub(crate) token_use: Option<Box<str>>,
 }
 
 impl ClaimRules {
@@ -64,9 +69,13 @@ impl ClaimRules {
             identity::issuer(c, json, &self.issuers, jwt)?;
         }
         if self.check_audience {
-            identity::audience(c, json, &self.audiences)?;
+            identity::audience(c, json, &self.audiences, self.audience_claim)?;
         }
-        required::check(&self.required, c, json)
+        required::check(&self.required, c, json)?;
+        match &self.token_use {
+            Some(expected) => identity::token_use(json, expected),
+            None => Ok(()),
+        }
     }
 
     /// A cache hit: the token's bytes passed [`ClaimRules::check`] before, so only the clock

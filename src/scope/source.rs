@@ -72,7 +72,9 @@ impl ScopeClaims {
     }
 
     /// A claim at a dot-separated path (`realm_access.roles`,
-    /// `resource_access.my-api.roles`), string or array.
+    /// `resource_access.my-api.roles`), string or array. Only the paths named are read:
+    /// `resource_access.my-api.roles` never grants another client's roles. For member names
+    /// with dots in them, see [`segment_paths`](Self::segment_paths).
     pub fn path(path: &str) -> Self {
         Self::paths([path])
     }
@@ -84,6 +86,34 @@ impl ScopeClaims {
                 paths
                     .into_iter()
                     .map(|p| p.split('.').map(str::to_owned).collect())
+                    .collect(),
+            ),
+            delimiter: ' ',
+        }
+    }
+
+    /// The union of several claim paths, each given as its list of member names: for names
+    /// that contain dots themselves, such as Auth0's namespaced claims.
+    ///
+    /// ```
+    /// use tower_bearer::ScopeClaims;
+    ///
+    /// let auth0 = ScopeClaims::segment_paths([
+    ///     vec!["permissions"],
+    ///     vec!["https://example.com/roles"], // one member, dots and all
+    /// ]);
+    /// # let _ = auth0;
+    /// ```
+    pub fn segment_paths<P, S>(paths: impl IntoIterator<Item = P>) -> Self
+    where
+        P: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            source: Source::Paths(
+                paths
+                    .into_iter()
+                    .map(|p| p.into_iter().map(Into::into).collect())
                     .collect(),
             ),
             delimiter: ' ',
