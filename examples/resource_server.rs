@@ -8,7 +8,8 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `RS_BIND` | listen address (default `127.0.0.1:3000`; `127.0.0.1:0` picks a port) |
-//! | `RS_ISSUER` | expected `iss` (required) |
+//! | `RS_ISSUER` | expected `iss` (required); with `{tenantid}` in it, a multi-tenant issuer template filled from the token's `tid` |
+//! | `RS_TENANTS` | with `{tenantid}` in `RS_ISSUER` (required then): the allowed tenant ids, comma-separated, or `*` for any |
 //! | `RS_AUDIENCE` | expected `aud` (required) |
 //! | `RS_JWKS_FILE` | path to a JWKS JSON document (static keys) |
 //! | `RS_JWKS_URL` | a JWKS endpoint, fetched and cached |
@@ -88,9 +89,23 @@ fn config() -> Result<Config, String> {
         .map_err(|_| format!("RS_BIND={bind:?} is not an address like 127.0.0.1:3000"))?;
     let issuer = var("RS_ISSUER").ok_or("RS_ISSUER is required (the expected `iss`)")?;
     let audience = var("RS_AUDIENCE").ok_or("RS_AUDIENCE is required (the expected `aud`)")?;
-    let mut builder = Validator::builder()
-        .issuer(issuer.clone())
-        .audience(audience);
+    let mut builder = Validator::builder().audience(audience);
+    if issuer.contains("{tenantid}") {
+        // A multi-tenant issuer (Entra ID): filled from each token's `tid`.
+        builder = builder.issuer_template(issuer.clone());
+        builder = match var("RS_TENANTS").as_deref() {
+            None => {
+                return Err(
+                    "RS_ISSUER has {tenantid}: RS_TENANTS is required (comma-separated tenant ids, or * for any)"
+                        .into(),
+                )
+            }
+            Some("*") => builder.any_tenant(),
+            Some(list) => builder.tenants(list.split(',').map(str::trim).filter(|t| !t.is_empty())),
+        };
+    } else {
+        builder = builder.issuer(issuer.clone());
+    }
 
     let mut scope_claims = match var("RS_SCOPE_CLAIMS") {
         Some(paths) => {

@@ -125,6 +125,9 @@ pub enum TokenError {
     /// `iss` is not one of the configured issuers.
     #[error("issuer mismatch")]
     IssuerMismatch,
+    /// The token's tenant (`tid`) is not one of the allowed tenants of an issuer template.
+    #[error("tenant not allowed")]
+    TenantNotAllowed,
     /// `aud` does not contain a configured audience.
     #[error("audience mismatch")]
     AudienceMismatch,

@@ -191,3 +191,244 @@ mod keycloak {
         assert_eq!(granted, ["orders:read"]);
     }
 }
+
+mod entra {
+    use super::*;
+    use serde_json::{json, Value};
+
+    const CONTOSO: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+    const FABRIKAM: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const TEMPLATE: &str = "https://login.microsoftonline.com/{tenantid}/v2.0";
+    const API: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+
+    fn iss(tid: &str) -> String {
+        TEMPLATE.replace("{tenantid}", tid)
+    }
+
+    fn issuer() -> TestIssuer {
+        TestIssuer::with_algorithm(Algorithm::RS256)
+            .issuer(iss(CONTOSO))
+            .audience(API)
+            .kid("nOo3ZDrODXEK1jKWhXslHR_KXEg")
+    }
+
+    /// Entra's JWKS publishes keys with `x5t` and `x5c` and no `alg`.
+    fn entra_jwks(issuer: &TestIssuer) -> String {
+        let mut jwks: Value = serde_json::from_str(&issuer.jwks()).unwrap();
+        for key in jwks["keys"].as_array_mut().unwrap() {
+            let key = key.as_object_mut().unwrap();
+            key.remove("alg");
+            key.insert("use".into(), json!("sig"));
+            key.insert("x5t".into(), json!("nOo3ZDrODXEK1jKWhXslHR_KXEg"));
+            key.insert("x5c".into(), json!(["MIIDBTCCAe2gAwIBAgIQN33ROaIJ6bJBWDCxtmJEbjANBgkqhkiG9w0BAQsFADAtMSswKQYDVQQDEyJhY2NvdW50cy5hY2Nlc3Njb250cm9sLndpbmRvd3MubmV0"]));
+            key.insert("issuer".into(), json!(TEMPLATE));
+        }
+        jwks.to_string()
+    }
+
+    /// A v2.0 access token of tenant `tid`, as Entra issues it.
+    fn token(issuer: &TestIssuer, tid: &str, iss_tid: &str) -> String {
+        issuer
+            .token()
+            .header("typ", "JWT")
+            .without_claim("client_id")
+            .claim("iss", iss(iss_tid))
+            .claim("tid", tid)
+            .claim("azp", "c44b4083-3bb0-49c1-b47d-974e53cbdf3c")
+            .claim("azpacr", "0")
+            .claim("oid", "00000000-0000-0000-66f3-3332eca7ea81")
+            .claim("scp", "access_as_user")
+            .claim("ver", "2.0")
+            .claim("uti", "fqiBqXLPj0eQa82S-IYFAA")
+            .sign()
+    }
+
+    fn multi(tenants: Option<&[&str]>) -> tower_bearer::Validator {
+        let issuer = issuer();
+        let builder = tower_bearer::Validator::builder()
+            .issuer_template(TEMPLATE)
+            .audience(API)
+            .jwks_json(&entra_jwks(&issuer));
+        match tenants {
+            Some(t) => builder.tenants(t.iter().copied()),
+            None => builder.any_tenant(),
+        }
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn single_tenant_with_keys_as_entra_publishes_them() {
+        let issuer = issuer();
+        let validator = tower_bearer::Validator::builder()
+            .issuer(iss(CONTOSO))
+            .audience(API)
+            .jwks_json(&entra_jwks(&issuer))
+            .build()
+            .unwrap();
+        let auth = validator
+            .validate(&token(&issuer, CONTOSO, CONTOSO))
+            .unwrap();
+        assert!(auth.scopes().contains("access_as_user"));
+        let err = validator
+            .validate(&token(&issuer, FABRIKAM, FABRIKAM))
+            .unwrap_err();
+        assert_eq!(err, TokenError::IssuerMismatch);
+    }
+
+    #[test]
+    fn multi_tenant_allows_listed_tenants_only() {
+        let issuer = issuer();
+        let v = multi(Some(&[CONTOSO]));
+        assert!(v.validate(&token(&issuer, CONTOSO, CONTOSO)).is_ok());
+        assert_eq!(
+            v.validate(&token(&issuer, FABRIKAM, FABRIKAM)).unwrap_err(),
+            TokenError::TenantNotAllowed
+        );
+        // Upper-case configuration matches Entra's lower-case tids.
+        let upper = multi(Some(&["9188040D-6C67-4C5B-B112-36A304B66DAD"]));
+        assert!(upper.validate(&token(&issuer, CONTOSO, CONTOSO)).is_ok());
+    }
+
+    #[test]
+    fn the_issuer_must_be_the_template_filled_with_the_tokens_own_tid() {
+        let issuer = issuer();
+        let v = multi(Some(&[CONTOSO, FABRIKAM]));
+        // A tid that does not match the issuer.
+        assert_eq!(
+            v.validate(&token(&issuer, CONTOSO, FABRIKAM)).unwrap_err(),
+            TokenError::IssuerMismatch
+        );
+        // A tid that is not a tenant id, whatever the issuer says.
+        for bad in [
+            "common",
+            "organizations",
+            "../x",
+            "",
+            "9188040d-6c67-4c5b-b112-36a304b66da",
+        ] {
+            assert_eq!(
+                v.validate(&token(&issuer, bad, bad)).unwrap_err(),
+                TokenError::InvalidClaim("tid"),
+                "{bad:?}"
+            );
+        }
+        let no_tid = issuer.token().claim("iss", iss(CONTOSO)).sign();
+        assert_eq!(
+            v.validate(&no_tid).unwrap_err(),
+            TokenError::MissingClaim("tid")
+        );
+        let numeric = issuer
+            .token()
+            .claim("iss", iss(CONTOSO))
+            .claim("tid", 7)
+            .sign();
+        assert_eq!(
+            v.validate(&numeric).unwrap_err(),
+            TokenError::InvalidClaim("tid")
+        );
+        // Another issuer altogether.
+        let other = issuer
+            .token()
+            .claim("iss", format!("https://evil.example/{CONTOSO}/v2.0"))
+            .claim("tid", CONTOSO)
+            .sign();
+        assert_eq!(v.validate(&other).unwrap_err(), TokenError::IssuerMismatch);
+    }
+
+    #[test]
+    fn any_tenant_is_an_explicit_choice() {
+        let issuer = issuer();
+        assert!(multi(None)
+            .validate(&token(&issuer, FABRIKAM, FABRIKAM))
+            .is_ok());
+        let e = tower_bearer::Validator::builder()
+            .issuer_template(TEMPLATE)
+            .audience(API)
+            .jwks_json(&entra_jwks(&issuer))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("any_tenant()") && e.contains("tenants("), "{e}");
+        let e = tower_bearer::Validator::builder()
+            .issuer("https://x")
+            .tenants([CONTOSO])
+            .audience(API)
+            .jwks_json(&entra_jwks(&issuer))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("issuer_template"), "{e}");
+        let e = tower_bearer::Validator::multi_issuer([multi(None)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("issuer template"), "{e}");
+    }
+
+    /// App-only tokens carry application permissions in `roles`.
+    #[test]
+    fn app_permissions_from_roles() {
+        let issuer = issuer();
+        let app_only = issuer
+            .token()
+            .claim("tid", CONTOSO)
+            .claim("roles", ["Orders.Read.All"])
+            .claim("idtyp", "app")
+            .sign();
+        let v = tower_bearer::Validator::builder()
+            .issuer_template(TEMPLATE)
+            .tenants([CONTOSO])
+            .audience(API)
+            .jwks_json(&entra_jwks(&issuer))
+            .scope_claims(ScopeClaims::paths(["scp", "roles"]))
+            .build()
+            .unwrap();
+        let auth = v.validate(&app_only).unwrap();
+        assert!(auth.scopes().contains("Orders.Read.All"));
+    }
+
+    /// Discovery of the multi-tenant issuer: the document at the template filled with
+    /// `common` names the template itself as its issuer.
+    #[tokio::test]
+    async fn discovery_accepts_the_template_as_the_documents_issuer() {
+        let issuer = issuer();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let template = format!("{base}/{{tenantid}}/v2.0");
+        let jwks = entra_jwks(&issuer);
+        let doc = json!({
+            "issuer": template,
+            "jwks_uri": format!("{base}/common/discovery/v2.0/keys"),
+        })
+        .to_string();
+        let app = axum::Router::new()
+            .route(
+                "/common/v2.0/.well-known/openid-configuration",
+                axum::routing::get(move || async move { doc }),
+            )
+            .route(
+                "/common/discovery/v2.0/keys",
+                axum::routing::get(move || async move { jwks }),
+            );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let v = tower_bearer::Validator::builder()
+            .issuer_template(&template)
+            .tenants([CONTOSO])
+            .audience(API)
+            .discover()
+            .remote_options(tower_bearer::remote::RemoteOptions::new().allow_http(true))
+            .build()
+            .unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), v.warm_up())
+            .await
+            .unwrap()
+            .unwrap();
+        let local_iss = template.replace("{tenantid}", CONTOSO);
+        let token = issuer
+            .token()
+            .claim("iss", local_iss)
+            .claim("tid", CONTOSO)
+            .sign();
+        assert!(v.validate(&token).is_ok());
+    }
+}

@@ -832,3 +832,36 @@ async fn transfer_needs_step_up() {
         "{challenge}"
     );
 }
+
+#[tokio::test]
+async fn a_tenant_template_issuer() {
+    const T1: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+    const T2: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+    let issuer = TestIssuer::new();
+    let jwks = JwksFile::new("rs-e2e-tenants", &issuer);
+    let err = config_error(&[
+        ("RS_ISSUER", template),
+        ("RS_AUDIENCE", issuer.audience_id()),
+        ("RS_JWKS_FILE", jwks.path()),
+    ]);
+    assert!(err.contains("RS_TENANTS is required"), "{err}");
+    let server = start(&[
+        ("RS_ISSUER", template),
+        ("RS_TENANTS", T1),
+        ("RS_AUDIENCE", issuer.audience_id()),
+        ("RS_JWKS_FILE", jwks.path()),
+    ]);
+    let token = |tid: &str| {
+        issuer
+            .token()
+            .claim("iss", template.replace("{tenantid}", tid))
+            .claim("tid", tid)
+            .sign()
+    };
+    let (status, _, body) = get(&server.addr, "GET", "/me", Some(&token(T1))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, challenge, _) = get(&server.addr, "GET", "/me", Some(&token(T2))).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("tenant not allowed"), "{challenge}");
+}

@@ -16,6 +16,7 @@ use crate::keys::set::KeySet;
 use crate::keys::{Algorithm, Key};
 use crate::rules::identity::AudienceClaim;
 use crate::rules::length::DEFAULT_MAX_TOKEN_LEN;
+use crate::rules::tenant::{TenantIssuer, PLACEHOLDER};
 use crate::rules::typ::TypPolicy;
 use crate::rules::ClaimRules;
 use crate::scope::{ScopeClaims, ScopeHierarchy};
@@ -41,6 +42,9 @@ pub struct ValidatorBuilder {
     audiences: Vec<String>,
     audience_claim: AudienceClaim,
     token_use: Option<String>,
+    issuer_template: Option<String>,
+    tenants: Option<Vec<String>>,
+    any_tenant: bool,
     skip_issuer: bool,
     skip_audience: bool,
     keys: Vec<Key>,
@@ -88,6 +92,53 @@ impl ValidatorBuilder {
     /// Accept tokens whose `aud` contains this. Call again to accept several.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
+        self
+    }
+
+    /// Accept tokens from a multi-tenant issuer (Entra ID): `template` holds one `{tenantid}`
+    /// placeholder (`https://login.microsoftonline.com/{tenantid}/v2.0`). A token passes when
+    /// its `tid` claim is a tenant id (a GUID), is allowed ([`tenants`](Self::tenants), or
+    /// every tenant with [`any_tenant`](Self::any_tenant)), and its `iss` equals the template
+    /// filled with that `tid`. Nothing is fetched per tenant: the keys come from the one key
+    /// source configured (Entra's common JWKS, or [`discover`](Self::discover), which reads
+    /// the document at the template filled with `common` and accepts the template as its
+    /// `issuer`). Fixed issuers configured with [`issuer`](Self::issuer) are accepted too.
+    ///
+    /// ```
+    /// # use tower_bearer::Validator;
+    /// # let jwks = tower_bearer::testing::TestIssuer::new().jwks();
+    /// let validator = Validator::builder()
+    ///     .issuer_template("https://login.microsoftonline.com/{tenantid}/v2.0")
+    ///     .tenants(["9188040d-6c67-4c5b-b112-36a304b66dad"])
+    ///     .audience("api://my-api")
+    ///     .jwks_json(&jwks) // or .jwks_url("https://login.microsoftonline.com/common/discovery/v2.0/keys")
+    ///     .build()?;
+    /// # Ok::<(), tower_bearer::ConfigError>(())
+    /// ```
+    pub fn issuer_template(mut self, template: impl Into<String>) -> Self {
+        self.issuer_template = Some(template.into());
+        self
+    }
+
+    /// The tenants (`tid`, GUIDs) an [`issuer_template`](Self::issuer_template) may be filled
+    /// with; a token of another tenant is refused (`401`, "tenant not allowed").
+    pub fn tenants<I>(mut self, tenants: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.tenants
+            .get_or_insert_with(Vec::new)
+            .extend(tenants.into_iter().map(Into::into));
+        self
+    }
+
+    /// Let an [`issuer_template`](Self::issuer_template) be filled with any tenant's id:
+    /// every Entra ID organisation's tokens whose `aud` is yours are then accepted. Right
+    /// for a multi-tenant SaaS API that authorises tenants itself (read `tid` from the
+    /// claims); otherwise list them with [`tenants`](Self::tenants).
+    pub fn any_tenant(mut self) -> Self {
+        self.any_tenant = true;
         self
     }
 
@@ -216,7 +267,10 @@ impl ValidatorBuilder {
     /// RFC 8414), and fetch keys from it (feature `remote`). Needs exactly one `.issuer(..)`.
     #[cfg(feature = "remote")]
     pub fn discover(mut self) -> Self {
-        self.remote = Some(Source::Discover(String::new()));
+        self.remote = Some(Source::Discover {
+            base: String::new(),
+            issuer: String::new(),
+        });
         self
     }
 
@@ -385,11 +439,30 @@ impl ValidatorBuilder {
     /// # Errors
     /// No issuer or audience (without the explicit opt-out), no keys, a key that failed to
     /// load, duplicate key ids, an invalid scope in the hierarchy, or an out-of-range setting.
-    pub fn build(self) -> Result<Validator, ConfigError> {
+    pub fn build(mut self) -> Result<Validator, ConfigError> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
         }
-        if self.issuers.is_empty() && !self.skip_issuer {
+        let tenant = match (&self.issuer_template, self.tenants.take(), self.any_tenant) {
+            (None, None, false) => None,
+            (None, _, _) => {
+                return Err(ConfigError::Invalid(
+                    "tenants(..) and any_tenant() need an issuer_template(\"https://…/{tenantid}/…\")".into(),
+                ))
+            }
+            (Some(t), None, false) => {
+                return Err(ConfigError::Invalid(
+                    format!("issuer template {t:?} needs the tenants it may be filled with: .tenants([\"<tenant id>\", …]), or .any_tenant() to accept every tenant").into(),
+                ))
+            }
+            (Some(_), Some(_), true) => {
+                return Err(ConfigError::Invalid(
+                    "tenants(..) and any_tenant() both called: choose one".into(),
+                ))
+            }
+            (Some(t), tenants, _) => Some(TenantIssuer::new(t, tenants)?),
+        };
+        if self.issuers.is_empty() && tenant.is_none() && !self.skip_issuer {
             return Err(ConfigError::MissingIssuer);
         }
         if self.audiences.is_empty() && !self.skip_audience {
@@ -415,8 +488,17 @@ impl ValidatorBuilder {
                 }
                 let source =
                     match source {
-                        Source::Discover(_) => match self.issuers.as_slice() {
-                            [one] => Source::Discover(one.clone()),
+                        Source::Discover { .. } => match (self.issuers.as_slice(), &tenant) {
+                            // Entra ID's multi-tenant document lives at the template filled
+                            // with `common`, and names the template as its issuer.
+                            ([], Some(t)) => Source::Discover {
+                                base: t.template.replace(PLACEHOLDER, "common"),
+                                issuer: t.template.clone(),
+                            },
+                            ([one], None) => Source::Discover {
+                                base: one.clone(),
+                                issuer: one.clone(),
+                            },
                             _ => return Err(ConfigError::Invalid(
                                 "discover() needs exactly one issuer; use multi_issuer for several"
                                     .into(),
@@ -477,6 +559,7 @@ impl ValidatorBuilder {
                     required: self.required,
                     audience_claim: self.audience_claim,
                     token_use: self.token_use.map(String::into_boxed_str),
+                    tenant,
                 },
                 keys,
                 typ: self.typ,

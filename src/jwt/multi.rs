@@ -29,6 +29,11 @@ impl Validator {
                     "a validator in multi_issuer must check its issuer: remove insecure_skip_issuer_check()".into(),
                 ));
             }
+            if inner.rules.tenant.is_some() {
+                return Err(ConfigError::Invalid(
+                    "a validator with an issuer template cannot be routed by `iss` in multi_issuer: give it its own layer, or list its tenants' issuers with issuer(..)".into(),
+                ));
+            }
             max_len = max_len.max(inner.max_len);
             for iss in &inner.rules.issuers {
                 if by_issuer.insert(iss.clone(), v.clone()).is_some() {

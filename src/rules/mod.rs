@@ -5,7 +5,7 @@
 //! |---|---|---|---|---|
 //! | token length cap | [`length::check`] | yes | (before the lookup) | yes |
 //! | `exp`, `nbf`, `iat` with the leeway | [`time::check`] | `exp` required | yes | `exp` optional |
-//! | issuer | [`identity::issuer`] | required | (bytes unchanged) | when present |
+//! | issuer (or a tenant template) | [`identity::issuer`], [`tenant::TenantIssuer::check`] | required | (bytes unchanged) | when present |
 //! | audience (`aud`, or `client_id`) | [`identity::audience`] | yes | (bytes unchanged) | yes |
 //! | `token_use` (when configured) | [`identity::token_use`] | yes | (bytes unchanged) | yes |
 //! | required claims | [`required::check`] | yes | (bytes unchanged) | yes |
@@ -19,6 +19,7 @@ pub(crate) mod binding;
 pub(crate) mod identity;
 pub(crate) mod length;
 pub(crate) mod required;
+pub(crate) mod tenant;
 pub(crate) mod time;
 pub(crate) mod typ;
 
@@ -47,6 +48,8 @@ pub(crate) struct ClaimRules {
     pub(crate) audience_claim: identity::AudienceClaim,
     /// The value `token_use` must have, when set.
     pub(crate) token_use: Option<Box<str>>,
+    /// An issuer template filled from `tid` (multi-tenant issuers), besides `issuers`.
+    pub(crate) tenant: Option<tenant::TenantIssuer>,
 }
 
 impl ClaimRules {
@@ -66,7 +69,10 @@ impl ClaimRules {
         };
         time::check(c, time::now(), self.leeway, times)?;
         if self.check_issuer {
-            identity::issuer(c, json, &self.issuers, jwt)?;
+            match (&self.tenant, identity::issuer(c, json, &self.issuers, jwt)) {
+                (Some(tenant), Err(TokenError::IssuerMismatch)) => tenant.check(c, json)?,
+                (_, result) => result?,
+            }
         }
         if self.check_audience {
             identity::audience(c, json, &self.audiences, self.audience_claim)?;

@@ -17,7 +17,12 @@ use crate::keys::Key;
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
     Jwks(String),
-    Discover(String),
+    /// The metadata documents under `base`, whose `issuer` must be `issuer` (the same URL,
+    /// except for a multi-tenant issuer template).
+    Discover {
+        base: String,
+        issuer: String,
+    },
 }
 
 #[derive(Default)]
@@ -77,7 +82,7 @@ impl RemoteKeys {
     ) -> Result<Self, ConfigError> {
         options.validate()?;
         let url = match &source {
-            Source::Jwks(u) | Source::Discover(u) => u,
+            Source::Jwks(u) | Source::Discover { base: u, .. } => u,
         };
         options.check_url(url).map_err(|e| match e {
             FetchError::InsecureUrl { url } => ConfigError::Invalid(
@@ -220,7 +225,7 @@ impl RemoteKeys {
 
     fn describe(&self) -> String {
         match &self.source {
-            Source::Jwks(u) | Source::Discover(u) => u.clone(),
+            Source::Jwks(u) | Source::Discover { base: u, .. } => u.clone(),
         }
     }
 
@@ -275,7 +280,7 @@ impl RemoteKeys {
                     .saturating_mul(factor)
                     .min(self.options.max_backoff);
                 s.next_retry = Some(later(now, backoff));
-                if let Source::Discover(_) = self.source {
+                if let Source::Discover { .. } = self.source {
                     // The document may have moved; discover again next time.
                     s.jwks_uri = None;
                 }
@@ -294,12 +299,12 @@ impl RemoteKeys {
     async fn fetch_keys(&self) -> Result<(KeySet, Option<Duration>), FetchError> {
         let jwks_uri = match &self.source {
             Source::Jwks(u) => u.clone(),
-            Source::Discover(issuer) => {
+            Source::Discover { base, issuer } => {
                 let cached = self.read().jwks_uri.clone();
                 match cached {
                     Some(u) => u,
                     None => {
-                        let u = self.discover(issuer).await?;
+                        let u = self.discover(base, issuer).await?;
                         self.write().jwks_uri = Some(u.clone());
                         u
                     }
@@ -330,14 +335,14 @@ impl RemoteKeys {
         Ok((set, fetched.max_age))
     }
 
-    async fn discover(&self, issuer: &str) -> Result<String, FetchError> {
-        let trimmed = issuer.trim_end_matches('/');
+    async fn discover(&self, base: &str, issuer: &str) -> Result<String, FetchError> {
+        let trimmed = base.trim_end_matches('/');
         let oidc = format!("{trimmed}/.well-known/openid-configuration");
         let first = match self.discovery_document(issuer, &oidc).await {
             Ok(uri) => return Ok(uri),
             Err(e) => e,
         };
-        let rfc8414 = rfc8414_url(issuer);
+        let rfc8414 = rfc8414_url(base);
         match self.discovery_document(issuer, &rfc8414).await {
             Ok(uri) => Ok(uri),
             Err(second) => Err(FetchError::Discovery {
