@@ -432,3 +432,173 @@ mod entra {
         assert!(v.validate(&token).is_ok());
     }
 }
+
+mod google {
+    use super::*;
+
+    const SERVICE: &str = "https://orders-abc123-ew.a.run.app";
+
+    /// A Google-signed ID token as Cloud Run or Pub/Sub push sends it.
+    fn id_token(issuer: &TestIssuer, iss: &str) -> String {
+        issuer
+            .token()
+            .header("typ", "JWT")
+            .without_claim("client_id")
+            .without_claim("jti")
+            .claim("iss", iss)
+            .claim("aud", SERVICE)
+            .claim("azp", "112233445566778899000")
+            .claim("sub", "112233445566778899000")
+            .claim("email", "pusher@my-project.iam.gserviceaccount.com")
+            .claim("email_verified", true)
+            .sign()
+    }
+
+    fn issuer() -> TestIssuer {
+        TestIssuer::with_algorithm(Algorithm::RS256)
+            .issuer("https://accounts.google.com")
+            .audience(SERVICE)
+    }
+
+    fn validator(issuer: &TestIssuer) -> tower_bearer::Validator {
+        tower_bearer::Validator::builder()
+            .google_id_tokens()
+            .audience(SERVICE)
+            .jwks_json(&issuer.jwks())
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn both_spellings_of_the_issuer_are_accepted_with_the_opt_in() {
+        let issuer = issuer();
+        let v = validator(&issuer);
+        for iss in ["https://accounts.google.com", "accounts.google.com"] {
+            assert!(v.validate(&id_token(&issuer, iss)).is_ok(), "{iss}");
+        }
+    }
+
+    #[test]
+    fn refusals() {
+        let issuer = issuer();
+        let v = validator(&issuer);
+        let unverified = issuer
+            .token()
+            .claim("aud", SERVICE)
+            .claim("email_verified", false)
+            .sign();
+        assert_eq!(
+            v.validate(&unverified).unwrap_err(),
+            TokenError::InvalidClaim("email_verified")
+        );
+        let stringly = issuer
+            .token()
+            .claim("aud", SERVICE)
+            .claim("email_verified", "true")
+            .sign();
+        assert_eq!(
+            v.validate(&stringly).unwrap_err(),
+            TokenError::InvalidClaim("email_verified")
+        );
+        let missing = issuer.token().claim("aud", SERVICE).sign();
+        assert_eq!(
+            v.validate(&missing).unwrap_err(),
+            TokenError::MissingClaim("email_verified")
+        );
+        let other_service = issuer
+            .token()
+            .claim("aud", "https://another.run.app")
+            .claim("email_verified", true)
+            .sign();
+        assert_eq!(
+            v.validate(&other_service).unwrap_err(),
+            TokenError::AudienceMismatch
+        );
+        // Without the opt-in, a Google ID token is refused like any ID token.
+        let plain = tower_bearer::Validator::builder()
+            .issuer("https://auth.example.com")
+            .audience(SERVICE)
+            .jwks_json(&issuer.jwks())
+            .build()
+            .unwrap();
+        assert_eq!(
+            plain
+                .validate(&id_token(&issuer, "https://accounts.google.com"))
+                .unwrap_err(),
+            TokenError::IssuerMismatch
+        );
+    }
+}
+
+mod okta {
+    use super::*;
+
+    /// Okta: `scp` an array, `cid` the client, `aud` such as `api://default`; during key
+    /// rotation its JWKS holds several RSA keys.
+    #[test]
+    fn scp_array_and_a_rotating_key_set() {
+        let old = TestIssuer::with_algorithm(Algorithm::RS256)
+            .issuer("https://example.okta.com/oauth2/default")
+            .audience("api://default")
+            .kid("old-key");
+        let new = TestIssuer::with_algorithm(Algorithm::RS256)
+            .issuer("https://example.okta.com/oauth2/default")
+            .audience("api://default")
+            .kid("new-key");
+        let keys = |i: &TestIssuer| -> serde_json::Value {
+            serde_json::from_str::<serde_json::Value>(&i.jwks()).unwrap()["keys"][0].clone()
+        };
+        let jwks = serde_json::json!({"keys": [keys(&old), keys(&new)]}).to_string();
+        let v = tower_bearer::Validator::builder()
+            .issuer("https://example.okta.com/oauth2/default")
+            .audience("api://default")
+            .jwks_json(&jwks)
+            .build()
+            .unwrap();
+        for issuer in [&old, &new] {
+            let token = issuer
+                .token()
+                .without_claim("client_id")
+                .without_claim("scope")
+                .claim("cid", "0oa1b2c3d4e5f6g7h8i9")
+                .claim("uid", "00u1a2b3c4d5e6f7g8h9")
+                .claim("scp", ["orders:read", "openid"])
+                .sign();
+            let auth = v.validate(&token).unwrap();
+            assert!(auth.scopes().contains("orders:read"));
+        }
+    }
+}
+
+mod jwks_shapes {
+    use super::*;
+    use serde_json::json;
+
+    /// Keycloak publishes an `RSA-OAEP` encryption key next to its signing keys: the
+    /// encryption key is skipped, the rest of the set loads.
+    #[test]
+    fn an_encryption_key_beside_the_signing_keys_is_skipped_alone() {
+        let issuer = TestIssuer::with_algorithm(Algorithm::RS256)
+            .issuer("https://sso.example.com/realms/acme")
+            .audience("account")
+            .kid("sig-1");
+        let signing: serde_json::Value =
+            serde_json::from_str::<serde_json::Value>(&issuer.jwks()).unwrap()["keys"][0].clone();
+        let mut enc = signing.clone();
+        let enc_obj = enc.as_object_mut().unwrap();
+        enc_obj.insert("kid".into(), json!("enc-1"));
+        enc_obj.insert("use".into(), json!("enc"));
+        enc_obj.insert("alg".into(), json!("RSA-OAEP"));
+        let jwks = json!({"keys": [enc, signing]}).to_string();
+        let v = tower_bearer::Validator::builder()
+            .issuer(issuer.issuer_id())
+            .audience("account")
+            .jwks_json(&jwks)
+            .build()
+            .unwrap();
+        assert!(v.validate(&issuer.token().sign()).is_ok());
+        // A token naming the encryption key's kid is an unknown key, never tried.
+        let enc_token = issuer.token().header("kid", "enc-1").sign();
+        assert_eq!(v.validate(&enc_token).unwrap_err(), TokenError::UnknownKey);
+    }
+}

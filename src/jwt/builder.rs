@@ -14,7 +14,7 @@ use crate::keys::jwk::parse_jwks;
 use crate::keys::remote::{Fetch, RemoteKeys, RemoteOptions, Source};
 use crate::keys::set::KeySet;
 use crate::keys::{Algorithm, Key};
-use crate::rules::identity::AudienceClaim;
+use crate::rules::identity::{AudienceClaim, Expected, ExpectedValue};
 use crate::rules::length::DEFAULT_MAX_TOKEN_LEN;
 use crate::rules::tenant::{TenantIssuer, PLACEHOLDER};
 use crate::rules::typ::TypPolicy;
@@ -41,7 +41,7 @@ pub struct ValidatorBuilder {
     issuers: Vec<String>,
     audiences: Vec<String>,
     audience_claim: AudienceClaim,
-    token_use: Option<String>,
+    values: Vec<(Box<str>, ExpectedValue)>,
     issuer_template: Option<String>,
     tenants: Option<Vec<String>>,
     any_tenant: bool,
@@ -166,7 +166,49 @@ impl ValidatorBuilder {
     /// Require the `token_use` claim to equal `value` (Amazon Cognito marks access tokens
     /// `access` and ID tokens `id`): an ID token presented as an access token is refused.
     pub fn token_use(mut self, value: impl Into<String>) -> Self {
-        self.token_use = Some(value.into());
+        self.values.retain(|(n, _)| &**n != "token_use");
+        self.values.push((
+            "token_use".into(),
+            ExpectedValue {
+                name: "token_use",
+                value: Expected::Str(value.into().into_boxed_str()),
+            },
+        ));
+        self
+    }
+
+    /// Accept Google-signed ID tokens, as Google sends them service to service (Cloud Run,
+    /// Pub/Sub push, IAP): `iss` `https://accounts.google.com` or `accounts.google.com` (both
+    /// spellings occur), and `email_verified` must be `true`. Set your service's URL or
+    /// client id with [`audience`](Self::audience), and Google's keys with
+    /// `.jwks_url(GOOGLE_JWKS_URL)` (feature `remote`). ID tokens are not access tokens: this
+    /// is an explicit opt-in; without it such tokens fail the issuer check like any other.
+    /// Restrict the callers further with a [`check`](Self::check) on `email` or `azp`.
+    ///
+    /// ```
+    /// # use tower_bearer::Validator;
+    /// # let jwks = tower_bearer::testing::TestIssuer::new().jwks();
+    /// let validator = Validator::builder()
+    ///     .google_id_tokens()
+    ///     .audience("https://orders-abc123-ew.a.run.app")
+    ///     .jwks_json(&jwks) // in production: .jwks_url(tower_bearer::jwt::GOOGLE_JWKS_URL)
+    ///     .build()?;
+    /// # Ok::<(), tower_bearer::ConfigError>(())
+    /// ```
+    pub fn google_id_tokens(mut self) -> Self {
+        for iss in super::GOOGLE_ISSUERS {
+            if !self.issuers.iter().any(|i| i == iss) {
+                self.issuers.push(iss.to_owned());
+            }
+        }
+        self.values.retain(|(n, _)| &**n != "email_verified");
+        self.values.push((
+            "email_verified".into(),
+            ExpectedValue {
+                name: "email_verified",
+                value: Expected::Bool(true),
+            },
+        ));
         self
     }
 
@@ -558,7 +600,7 @@ impl ValidatorBuilder {
                     leeway: leeway as f64,
                     required: self.required,
                     audience_claim: self.audience_claim,
-                    token_use: self.token_use.map(String::into_boxed_str),
+                    values: self.values,
                     tenant,
                 },
                 keys,

@@ -56,5 +56,11 @@ pub use builder::{ValidatorBuilder, DEFAULT_LEEWAY};
 pub(crate) use validator::Step;
 pub use validator::Validator;
 
+/// Google's signing keys for its ID tokens (see [`ValidatorBuilder::google_id_tokens`]).
+pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
+
+/// The two spellings of Google's issuer that its ID tokens carry.
+pub(crate) const GOOGLE_ISSUERS: [&str; 2] = ["https://accounts.google.com", "accounts.google.com"];
+
 #[cfg(test)]
 mod tests;

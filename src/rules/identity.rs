@@ -66,18 +66,40 @@ pub(crate) fn audience(
     }
 }
 
-/// `token_use` (Amazon Cognito: `access` or `id`) equals `expected`.
-pub(crate) fn token_use(json: &str, expected: &str) -> Result<(), TokenError> {
-    #[derive(serde::Deserialize)]
-    struct TokenUse<'a> {
-        #[serde(borrow, default)]
-        token_use: Option<std::borrow::Cow<'a, str>>,
+/// Each named claim is present and equals its value (`token_use: "access"` for Cognito,
+/// `email_verified: true` for Google ID tokens). Read from the raw claims only when such a
+/// rule is configured.
+pub(crate) fn values(json: &str, expected: &[(Box<str>, ExpectedValue)]) -> Result<(), TokenError> {
+    let claims: std::collections::HashMap<std::borrow::Cow<'_, str>, &serde_json::value::RawValue> =
+        serde_json::from_str(json)
+            .map_err(|_| TokenError::Malformed("claims are not a JSON object"))?;
+    for (name, value) in expected {
+        let Some(raw) = claims.get(&**name) else {
+            return Err(TokenError::MissingClaim(value.name));
+        };
+        let matches = match &value.value {
+            Expected::Str(s) => {
+                serde_json::from_str::<std::borrow::Cow<'_, str>>(raw.get()).is_ok_and(|v| v == **s)
+            }
+            Expected::Bool(b) => serde_json::from_str::<bool>(raw.get()).is_ok_and(|v| v == *b),
+        };
+        if !matches {
+            return Err(TokenError::InvalidClaim(value.name));
+        }
     }
-    let found: TokenUse<'_> =
-        serde_json::from_str(json).map_err(|_| TokenError::InvalidClaim("token_use"))?;
-    match found.token_use {
-        Some(t) if t == expected => Ok(()),
-        Some(_) => Err(TokenError::InvalidClaim("token_use")),
-        None => Err(TokenError::MissingClaim("token_use")),
-    }
+    Ok(())
+}
+
+/// A value a claim must have.
+#[derive(Debug, Clone)]
+pub(crate) struct ExpectedValue {
+    /// The claim's name, for error descriptions (a fixed set: never a token's text).
+    pub(crate) name: &'static str,
+    pub(crate) value: Expected,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Expected {
+    Str(Box<str>),
+    Bool(bool),
 }

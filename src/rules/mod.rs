@@ -7,7 +7,7 @@
 //! | `exp`, `nbf`, `iat` with the leeway | [`time::check`] | `exp` required | yes | `exp` optional |
 //! | issuer (or a tenant template) | [`identity::issuer`], [`tenant::TenantIssuer::check`] | required | (bytes unchanged) | when present |
 //! | audience (`aud`, or `client_id`) | [`identity::audience`] | yes | (bytes unchanged) | yes |
-//! | `token_use` (when configured) | [`identity::token_use`] | yes | (bytes unchanged) | yes |
+//! | claim values (`token_use`, `email_verified`, when configured) | [`identity::values`] | yes | (bytes unchanged) | yes |
 //! | required claims | [`required::check`] | yes | (bytes unchanged) | yes |
 //! | `typ` | [`typ::allowed`] | yes | (bytes unchanged) | no header |
 //! | `cnf` binding | [`binding::check`] | yes | yes | yes |
@@ -46,8 +46,8 @@ pub(crate) struct ClaimRules {
     pub(crate) required: Vec<String>,
     /// Which claim the audiences are compared with.
     pub(crate) audience_claim: identity::AudienceClaim,
-    /// The value `token_use` must have, when set.
-    pub(crate) token_use: Option<Box<str>>,
+    /// Claims that must have a given value (`token_use`, `email_verified`).
+    pub(crate) values: Vec<(Box<str>, identity::ExpectedValue)>,
     /// An issuer template filled from `tid` (multi-tenant issuers), besides `issuers`.
     pub(crate) tenant: Option<tenant::TenantIssuer>,
 }
@@ -78,9 +78,10 @@ impl ClaimRules {
             identity::audience(c, json, &self.audiences, self.audience_claim)?;
         }
         required::check(&self.required, c, json)?;
-        match &self.token_use {
-            Some(expected) => identity::token_use(json, expected),
-            None => Ok(()),
+        if self.values.is_empty() {
+            Ok(())
+        } else {
+            identity::values(json, &self.values)
         }
     }
 
