@@ -148,3 +148,83 @@ fn the_deadline_is_bounded() {
         assert!(err.contains("at most 60 seconds"), "{err}");
     }
 }
+
+/// A check declared cacheable runs once per token within its time-to-live, cache hits
+/// included; refusals are not remembered; an ordinary check beside it runs every time.
+#[tokio::test]
+async fn a_cacheable_check_is_remembered_for_its_ttl_only() {
+    let issuer = TestIssuer::new();
+    let cached_calls = Arc::new(AtomicUsize::new(0));
+    let plain_calls = Arc::new(AtomicUsize::new(0));
+    let (c, p) = (cached_calls.clone(), plain_calls.clone());
+    let builder = issuer
+        .validator_builder()
+        .token_cache(100)
+        .check_async_cached(Duration::from_millis(1500), move |claims| {
+            c.fetch_add(1, Ordering::SeqCst);
+            let refused = claims.jwt_id() == Some("revoked");
+            async move {
+                if refused {
+                    Err(CheckError::Refused("token revoked".into()))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .check_async(move |_| {
+            p.fetch_add(1, Ordering::SeqCst);
+            async { Ok(()) }
+        });
+    let app = app(builder);
+    let a = issuer.token().claim("jti", "a").sign();
+    let b = issuer.token().claim("jti", "b").sign();
+    for _ in 0..3 {
+        assert_eq!(get_users(&app, &a).await.0, StatusCode::OK);
+    }
+    assert_eq!(
+        cached_calls.load(Ordering::SeqCst),
+        1,
+        "one call for three requests"
+    );
+    assert_eq!(
+        plain_calls.load(Ordering::SeqCst),
+        3,
+        "the other check runs every time"
+    );
+    assert_eq!(get_users(&app, &b).await.0, StatusCode::OK);
+    assert_eq!(
+        cached_calls.load(Ordering::SeqCst),
+        2,
+        "another token is checked"
+    );
+    let revoked = issuer.token().claim("jti", "revoked").sign();
+    for _ in 0..2 {
+        assert_eq!(get_users(&app, &revoked).await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        cached_calls.load(Ordering::SeqCst),
+        4,
+        "refusals are not remembered"
+    );
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    assert_eq!(get_users(&app, &a).await.0, StatusCode::OK);
+    assert_eq!(
+        cached_calls.load(Ordering::SeqCst),
+        5,
+        "checked again after the ttl"
+    );
+}
+
+#[test]
+fn a_cacheable_check_needs_a_sane_ttl() {
+    let issuer = TestIssuer::new();
+    for ttl in [Duration::ZERO, Duration::from_secs(24 * 3600 + 1)] {
+        let e = issuer
+            .validator_builder()
+            .check_async_cached(ttl, |_| async { Ok(()) })
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("check_async_cached"), "{e}");
+    }
+}

@@ -463,8 +463,33 @@ impl ValidatorBuilder {
         F: Fn(TokenClaims) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<(), crate::error::CheckError>> + Send + 'static,
     {
-        self.async_checks
-            .push(Arc::new(move |claims| Box::pin(check(claims))));
+        self.async_checks.push(super::checks::AsyncCheck {
+            check: Arc::new(move |claims| Box::pin(check(claims))),
+            passed: None,
+        });
+        self
+    }
+
+    /// An asynchronous check whose pass may be remembered for `ttl` (at most a day): a
+    /// token it passed is not checked again until `ttl` has gone by, verified-token cache
+    /// hits included. Refusals and failures are never remembered. Choose `ttl` as the delay
+    /// you accept between a revocation and its effect. A `ttl` of zero or above a day makes
+    /// [`build`](Self::build) fail.
+    #[cfg(feature = "tokio")]
+    pub fn check_async_cached<F, Fut>(mut self, ttl: std::time::Duration, check: F) -> Self
+    where
+        F: Fn(TokenClaims) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), crate::error::CheckError>> + Send + 'static,
+    {
+        if ttl.is_zero() || ttl > std::time::Duration::from_secs(24 * 3600) {
+            self.errors.push(ConfigError::Invalid(
+                "check_async_cached: the time-to-live must be above zero and at most a day".into(),
+            ));
+        }
+        self.async_checks.push(super::checks::AsyncCheck {
+            check: Arc::new(move |claims| Box::pin(check(claims))),
+            passed: Some(Arc::new(super::checks::Passed::new(ttl))),
+        });
         self
     }
 

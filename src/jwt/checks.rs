@@ -1,6 +1,9 @@
 //! The application's asynchronous claim checks (a revocation lookup, a tenant's status): run
 //! after the signature and every standard check passed, on every request (a verified-token
-//! cache hit included), within one deadline.
+//! cache hit included), within one deadline. A check the user declares cacheable
+//! ([`check_async_cached`](crate::ValidatorBuilder::check_async_cached)) is skipped for a
+//! token it passed less than its time-to-live ago; refusals and failures are never
+//! remembered.
 
 use std::fmt;
 use std::future::Future;
@@ -14,8 +17,65 @@ use crate::error::{CheckError, TokenError};
 /// The future an asynchronous check returns.
 pub(crate) type CheckFuture = Pin<Box<dyn Future<Output = Result<(), CheckError>> + Send>>;
 
-/// One asynchronous check.
-pub(crate) type AsyncCheck = Arc<dyn Fn(TokenClaims) -> CheckFuture + Send + Sync>;
+/// One asynchronous check function.
+pub(crate) type CheckFn = Arc<dyn Fn(TokenClaims) -> CheckFuture + Send + Sync>;
+
+/// One asynchronous check, and where the user allowed it, the tokens it passed recently.
+#[derive(Clone)]
+pub(crate) struct AsyncCheck {
+    pub(crate) check: CheckFn,
+    pub(crate) passed: Option<Arc<Passed>>,
+}
+
+/// The tokens a cacheable check passed, each until `ttl` after it did: keyed by a seeded
+/// 128-bit hash of the token's claims (the same claims, signed by the same issuer, are the
+/// same token to the check), bounded in entries.
+pub(crate) struct Passed {
+    ttl: Duration,
+    seed: u64,
+    entries: std::sync::Mutex<std::collections::HashMap<u128, std::time::Instant>>,
+}
+
+/// At most this many remembered passes per check; past it, nothing new is remembered until
+/// entries expire (the check then simply runs).
+const MAX_PASSED: usize = 65_536;
+
+impl Passed {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        let mut seed = [0u8; 8];
+        // A fixed seed would only make the keys predictable, not wrong.
+        let _ = getrandom::getrandom(&mut seed);
+        Self {
+            ttl,
+            seed: u64::from_le_bytes(seed),
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn key(&self, claims: &TokenClaims) -> u128 {
+        xxhash_rust::xxh3::xxh3_128_with_seed(claims.json().as_bytes(), self.seed)
+    }
+
+    fn hit(&self, key: u128) -> bool {
+        let now = std::time::Instant::now();
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(&key).is_some_and(|until| *until > now)
+    }
+
+    fn remember(&self, key: u128) {
+        let now = std::time::Instant::now();
+        let Some(until) = now.checked_add(self.ttl) else {
+            return;
+        };
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_PASSED {
+            entries.retain(|_, until| *until > now);
+        }
+        if entries.len() < MAX_PASSED {
+            entries.insert(key, until);
+        }
+    }
+}
 
 /// The default deadline for all of a token's asynchronous checks together.
 pub(crate) const DEFAULT_CHECK_DEADLINE: Duration = Duration::from_secs(2);
@@ -44,7 +104,14 @@ impl AsyncChecks {
         let claims = auth.claims().clone();
         let all = async {
             for check in &self.list {
-                check(claims.clone()).await?;
+                let key = check.passed.as_ref().map(|p| (p, p.key(&claims)));
+                if key.is_some_and(|(p, k)| p.hit(k)) {
+                    continue;
+                }
+                (check.check)(claims.clone()).await?;
+                if let Some((p, k)) = key {
+                    p.remember(k);
+                }
             }
             Ok::<(), CheckError>(())
         };
