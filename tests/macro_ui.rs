@@ -12,6 +12,8 @@ fn macro_compile_errors() {
         "empty_any",
         "unknown_combinator",
         "method",
+        "bad_acr",
+        "empty_acr",
     ] {
         t.compile_fail(format!("tests/macro_ui/{case}.rs"));
     }

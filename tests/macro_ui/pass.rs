@@ -17,9 +17,15 @@ pub async fn nested() -> &'static str {
     "nested"
 }
 
+#[require_scope("accounts:write", acr_values("urn:example:mfa"), max_age = 300, hide_scopes)]
+async fn transfer() -> &'static str {
+    "moved"
+}
+
 fn main() {
     let _: Router = Router::new()
         .route("/one", get(one))
         .route("/either", get(either))
-        .route("/nested", get(nested));
+        .route("/nested", get(nested))
+        .route("/transfer", get(transfer));
 }
