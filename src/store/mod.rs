@@ -1,5 +1,6 @@
-//! Seams for state that the instances of a service may share: the DPoP replay cache today,
-//! in memory by default.
+//! Seams for state that the instances of a service may share: the DPoP replay cache, DPoP
+//! nonces and introspection answers, in memory by default; on Redis with feature `redis`
+//! ([`redis`]).
 //!
 //! A store answers at once ([`Pending::Ready`]: an in-memory store, on the request's own
 //! thread) or after a round trip ([`Pending::Later`]: a store in another process). The layer
@@ -27,6 +28,9 @@
 //! # let _ = dpop;
 //! # Ok::<(), tower_bearer::ConfigError>(())
 //! ```
+
+#[cfg(feature = "redis")]
+pub mod redis;
 
 use std::borrow::Cow;
 use std::fmt;
