@@ -125,7 +125,7 @@ pub fn find_token_in_cookies(
         .allowed_origins(["https://app.example.com"]);
     match sources.find(view, 8192, false) {
         Ok(Some(found)) => {
-            if found.via == crate::source::Via::Cookie {
+            if found.via.ambient() {
                 sources
                     .check_origin(method, headers)
                     .map_err(|r| r.status().as_u16())?;

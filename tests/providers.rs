@@ -99,6 +99,19 @@ mod cognito {
     }
 
     #[test]
+    fn a_token_for_another_resource_is_refused_even_for_this_client() {
+        let issuer = issuer();
+        let token = issuer
+            .token()
+            .claim("client_id", CLIENT)
+            .claim("token_use", "access")
+            .claim("aud", "https://another.api")
+            .sign();
+        let err = validator(&issuer).validate(&token).unwrap_err();
+        assert_eq!(err, TokenError::AudienceMismatch);
+    }
+
+    #[test]
     fn without_the_option_the_aud_rule_applies() {
         let issuer = issuer();
         let plain = issuer.validator();
@@ -460,9 +473,12 @@ mod google {
             .audience(SERVICE)
     }
 
+    const PUSHER: &str = "pusher@my-project.iam.gserviceaccount.com";
+
     fn validator(issuer: &TestIssuer) -> tower_bearer::Validator {
         tower_bearer::Validator::builder()
             .google_id_tokens()
+            .google_accounts([PUSHER])
             .audience(SERVICE)
             .jwks_json(&issuer.jwks())
             .build()
@@ -504,6 +520,37 @@ mod google {
         assert_eq!(
             v.validate(&missing).unwrap_err(),
             TokenError::MissingClaim("email_verified")
+        );
+        // Any Google service account can mint a token for our audience: only the named
+        // callers pass.
+        let stranger = issuer
+            .token()
+            .claim("aud", SERVICE)
+            .claim("email", "attacker@evil-project.iam.gserviceaccount.com")
+            .claim("email_verified", true)
+            .sign();
+        assert_eq!(
+            v.validate(&stranger).unwrap_err(),
+            TokenError::InvalidClaim("email")
+        );
+        let anyone = tower_bearer::Validator::builder()
+            .google_id_tokens()
+            .any_google_account()
+            .audience(SERVICE)
+            .jwks_json(&issuer.jwks())
+            .build()
+            .unwrap();
+        assert!(anyone.validate(&stranger).is_ok());
+        let e = tower_bearer::Validator::builder()
+            .google_id_tokens()
+            .audience(SERVICE)
+            .jwks_json(&issuer.jwks())
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("google_accounts") && e.contains("any_google_account"),
+            "{e}"
         );
         let other_service = issuer
             .token()

@@ -40,7 +40,7 @@ fn map() -> ScopeMapLayer {
     ScopeMapLayer::new()
         .prefix("/stock.v1.Stock/", ScopeRequirement::all(["stock:read"]))
         .prefix(
-            "/stock.v1.Stock/Admin",
+            "/stock.v1.Stock/Admin/",
             ScopeRequirement::all(["stock:admin"]),
         )
         .path(
@@ -72,13 +72,16 @@ async fn the_exact_rule_then_the_longest_prefix_then_refusal() {
     );
     // The longer prefix wins over the shorter one.
     assert_eq!(
-        s("/stock.v1.Stock/AdminReset", &admin).await.0,
+        s("/stock.v1.Stock/Admin/Reset", &admin).await.0,
         StatusCode::OK
     );
     assert_eq!(
-        s("/stock.v1.Stock/AdminReset", &read).await.0,
+        s("/stock.v1.Stock/Admin/Reset", &read).await.0,
         StatusCode::FORBIDDEN
     );
+    // A prefix covers whole segments: `/stock.v1.Stock/` is not `/stock.v1.StockAdmin/`.
+    let (code, challenge) = s("/stock.v1.StockAdmin/Delete", &read).await;
+    assert_eq!((code, challenge.as_str()), (StatusCode::FORBIDDEN, ""));
     // No rule: refused, without a challenge (no scope would help).
     let (code, challenge) = s("/other.v1.Svc/Call", &admin).await;
     assert_eq!((code, challenge.as_str()), (StatusCode::FORBIDDEN, ""));
@@ -130,6 +133,11 @@ fn bad_rules_are_configuration_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("two rules"), "{e}");
+    let e = ScopeMapLayer::new()
+        .try_prefix("/stock.v1.Stock", ScopeRequirement::all(["a"]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("must end with '/'"), "{e}");
     let e = ScopeMapLayer::new()
         .prefix("/a/", ScopeRequirement::all(["a"]))
         .try_prefix("/a/", ScopeRequirement::all(["b"]))

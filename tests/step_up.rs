@@ -217,3 +217,27 @@ fn bad_step_up_configuration_panics_with_a_message() {
         .to_string();
     assert!(e.contains("at least one"), "{e}");
 }
+
+#[tokio::test]
+async fn an_authentication_in_the_future_is_not_recent() {
+    let issuer = TestIssuer::new();
+    let app = app(&issuer);
+    for auth_time in [now() + 3600, 9_999_999_999] {
+        let token = issuer
+            .token()
+            .scopes(["accounts:write"])
+            .claim("acr", "urn:example:mfa")
+            .claim("auth_time", auth_time)
+            .sign();
+        let a = call(&app, "/layer", &token).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{auth_time}");
+    }
+    // Within clock skew is fine.
+    let token = issuer
+        .token()
+        .scopes(["accounts:write"])
+        .claim("acr", "urn:example:mfa")
+        .claim("auth_time", now() + 5)
+        .sign();
+    assert_eq!(call(&app, "/layer", &token).await.status, StatusCode::OK);
+}

@@ -550,3 +550,106 @@ fn bad_source_configuration_is_a_clear_error() {
     let text = panic.downcast_ref::<String>().unwrap();
     assert!(text.contains("\"a;b\""), "{text}");
 }
+
+#[tokio::test]
+async fn a_custom_ambient_source_obeys_the_cross_site_rule() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().sign();
+    let sources = TokenSources::none()
+        .custom_ambient(|parts| {
+            let cookie = parts.headers.get("cookie")?.to_str().ok()?;
+            cookie
+                .split("; ")
+                .find_map(|c| c.strip_prefix("session=v1."))
+                .map(str::to_owned)
+        })
+        .allowed_origins(["https://app.example.com"]);
+    let app = app(&issuer, sources);
+    let cookie = format!("session=v1.{token}");
+    let a = send(
+        &app,
+        req(
+            "POST",
+            "/me",
+            &[("cookie", &cookie), ("origin", "https://evil.example")],
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(a.body["error"], "access_denied");
+    let a = send(
+        &app,
+        req(
+            "POST",
+            "/me",
+            &[("cookie", &cookie), ("origin", "https://app.example.com")],
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_cross_site_rule_holds_for_optional_layers() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().sign();
+    let app = Router::new()
+        .route("/me", axum::routing::post(|| async { "me" }))
+        .layer(BearerLayer::optional(issuer.validator()).token_sources(cookie_sources()));
+    let cookie = format!("at={token}");
+    let a = send(
+        &app,
+        req(
+            "POST",
+            "/me",
+            &[("cookie", &cookie), ("origin", "https://evil.example")],
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_non_ascii_cookie_beside_the_token_does_not_hide_it() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().subject("alice").sign();
+    let app = app(&issuer, cookie_sources());
+    let mut r = get_req("/me", &[]);
+    let field = format!("theme=d\u{e9}j\u{e0}; at={token}");
+    r.headers_mut().insert(
+        "cookie",
+        http::HeaderValue::from_bytes(field.as_bytes()).unwrap(),
+    );
+    let a = send(&app, r).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body["sub"], "alice");
+}
+
+#[tokio::test]
+async fn the_handlers_cache_directives_are_kept_and_made_private() {
+    let issuer = TestIssuer::new();
+    let token = issuer.token().sign();
+    let app = Router::new()
+        .route(
+            "/revalidate",
+            get(|| async { ([("cache-control", "no-cache, max-age=0")], "x") }),
+        )
+        .route(
+            "/public",
+            get(|| async { ([("cache-control", "public, max-age=60, s-maxage=600")], "x") }),
+        )
+        .route(
+            "/store",
+            get(|| async { ([("cache-control", "no-store")], "x") }),
+        )
+        .layer(BearerLayer::new(issuer.validator()).token_sources(cookie_sources()));
+    let cookie = format!("at={token}");
+    for (path, want) in [
+        ("/revalidate", "no-cache, max-age=0, private"),
+        ("/public", "max-age=60, private"),
+        ("/store", "no-store"),
+    ] {
+        let a = send(&app, get_req(path, &[("cookie", &cookie)])).await;
+        assert_eq!(a.header("cache-control"), Some(want), "{path}");
+    }
+}

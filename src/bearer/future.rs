@@ -121,15 +121,34 @@ where
 
 /// RFC 6750 §2.3: responses to a query-token request should not be cached publicly; nor
 /// those to a request whose token came in a cookie or a header shared caches do not know.
+///
+/// The handler's own directives are kept (`no-cache`, `max-age=0`, …), except those that
+/// would let a shared cache keep the answer (`public`, `s-maxage`), and `private` is added.
 fn mark_private<B>(response: &mut Response<B>) {
     let headers = response.headers_mut();
-    let already = headers
-        .get(CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("private") || v.contains("no-store"));
-    if !already {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    let current: Vec<&str> = headers
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    let directive = |d: &str| d.split('=').next().unwrap_or(d).trim().to_ascii_lowercase();
+    if current
+        .iter()
+        .any(|d| matches!(directive(d).as_str(), "private" | "no-store"))
+    {
+        return;
     }
+    let mut kept: Vec<&str> = current
+        .into_iter()
+        .filter(|d| !matches!(directive(d).as_str(), "public" | "s-maxage"))
+        .collect();
+    kept.push("private");
+    let value = HeaderValue::from_str(&kept.join(", "))
+        .unwrap_or_else(|_| HeaderValue::from_static("private"));
+    headers.insert(CACHE_CONTROL, value);
 }
 
 /// Add `name` to `Vary`, unless it (or `*`) is already there.

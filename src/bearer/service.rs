@@ -127,7 +127,7 @@ where
                 vary,
             })) => {
                 let private = Mark::new(via.private(), vary);
-                if via == Via::Cookie {
+                if via.ambient() {
                     if let Err(rejection) = config.sources.check_origin(req.method(), req.headers())
                     {
                         return ResponseFuture::rejected(
@@ -269,7 +269,9 @@ fn reject<B, ResBody: From<Bytes>>(
 ) -> Response<ResBody> {
     #[cfg(feature = "tracing")]
     crate::reject::trace::rejection(rejection, req.method(), req.uri());
-    config.render.respond_to(rejection, req.headers())
+    config
+        .render
+        .respond_to(rejection, req.method(), req.headers())
 }
 
 fn token_rejection(token: &BearerToken, err: TokenError) -> Rejection {

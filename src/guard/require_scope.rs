@@ -52,6 +52,9 @@ pub struct ScopeGuard {
     step_up: Option<StepUpRule>,
 }
 
+/// How far in the future an `auth_time` may be (clock skew), in seconds.
+const AUTH_TIME_SKEW: f64 = 30.0;
+
 /// `acr` one of `acr`, `auth_time` at most `max_age` seconds old.
 #[derive(Clone, Debug, Default)]
 struct StepUpRule {
@@ -89,8 +92,12 @@ impl StepUpRule {
         }
         if let Some(max_age) = self.max_age {
             let auth_time = claims.get::<f64>("auth_time").ok().flatten();
-            let recent = auth_time
-                .is_some_and(|t| t.is_finite() && crate::rules::time::now() - t <= max_age as f64);
+            // An authentication in the future (beyond clock skew) is no evidence of a
+            // recent one.
+            let now = crate::rules::time::now();
+            let recent = auth_time.is_some_and(|t| {
+                t.is_finite() && t <= now + AUTH_TIME_SKEW && now - t <= max_age as f64
+            });
             if !recent {
                 return false;
             }
@@ -391,7 +398,11 @@ where
             Err((rejection, render)) => {
                 #[cfg(feature = "tracing")]
                 crate::reject::trace::rejection(&rejection, req.method(), req.uri());
-                BearerFuture::rejected_response(render.respond_to(&rejection, req.headers()))
+                BearerFuture::rejected_response(render.respond_to(
+                    &rejection,
+                    req.method(),
+                    req.headers(),
+                ))
             }
         }
     }

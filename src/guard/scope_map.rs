@@ -110,7 +110,8 @@ impl ScopeMapLayer {
     }
 
     /// Requests whose path starts with `prefix` (`/pkg.Service/`: every method of a gRPC
-    /// service) need `requirement`, unless an exact rule or a longer prefix applies.
+    /// service) need `requirement`, unless an exact rule or a longer prefix applies. A prefix
+    /// ends with `/`, so that it covers whole path segments only.
     ///
     /// # Panics
     /// If `prefix` does not start with `/` or already has a rule; see
@@ -124,13 +125,19 @@ impl ScopeMapLayer {
     /// Requests whose path starts with `prefix` need `requirement`.
     ///
     /// # Errors
-    /// If `prefix` does not start with `/` or already has a rule.
+    /// If `prefix` does not start and end with `/`, or already has a rule.
     pub fn try_prefix(
         mut self,
         prefix: impl AsRef<str>,
         requirement: impl Into<ScopeGuard>,
     ) -> Result<Self, ConfigError> {
         let prefix = checked(prefix.as_ref(), "prefix")?;
+        if !prefix.ends_with('/') {
+            // `/pkg.Stock` would also cover `/pkg.StockAdmin/Delete`.
+            return Err(ConfigError::Invalid(
+                format!("scope map prefix {prefix:?} must end with '/' (\"/pkg.Service/\": every method of one service)").into(),
+            ));
+        }
         let map = Arc::make_mut(&mut self.map);
         if map.prefixes.iter().any(|(p, _)| &**p == prefix) {
             return Err(twice("prefix", prefix));
@@ -275,7 +282,11 @@ where
             Err((rejection, render)) => {
                 #[cfg(feature = "tracing")]
                 crate::reject::trace::rejection(&rejection, req.method(), req.uri());
-                ResponseFuture::rejected_response(render.respond_to(&rejection, req.headers()))
+                ResponseFuture::rejected_response(render.respond_to(
+                    &rejection,
+                    req.method(),
+                    req.headers(),
+                ))
             }
         }
     }

@@ -31,6 +31,17 @@ impl Validator {
     }
 }
 
+/// Who may send Google ID tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GoogleCallers {
+    /// `google_id_tokens()` alone: a configuration error.
+    Unnamed,
+    /// `google_accounts([...])`.
+    Named,
+    /// `any_google_account()`.
+    Any,
+}
+
 /// Configures a [`Validator`].
 ///
 /// Issuer and audience are required; skipping either check takes an explicitly named
@@ -42,6 +53,7 @@ pub struct ValidatorBuilder {
     audiences: Vec<String>,
     audience_claim: AudienceClaim,
     values: Vec<(Box<str>, ExpectedValue)>,
+    google: Option<GoogleCallers>,
     issuer_template: Option<String>,
     tenants: Option<Vec<String>>,
     any_tenant: bool,
@@ -183,13 +195,20 @@ impl ValidatorBuilder {
     /// client id with [`audience`](Self::audience), and Google's keys with
     /// `.jwks_url(GOOGLE_JWKS_URL)` (feature `remote`). ID tokens are not access tokens: this
     /// is an explicit opt-in; without it such tokens fail the issuer check like any other.
-    /// Restrict the callers further with a [`check`](Self::check) on `email` or `azp`.
+    ///
+    /// Any Google service account, in any project, can mint an ID token for any audience, so
+    /// name the callers: [`google_accounts`](Self::google_accounts) (their `email`), or
+    /// [`any_google_account`](Self::any_google_account) to accept them all (and decide in
+    /// your own [`check`](Self::check)); [`build`](Self::build) fails without one of them.
+    /// The rules apply to every token this validator accepts: give Google's tokens their
+    /// own validator.
     ///
     /// ```
     /// # use tower_bearer::Validator;
     /// # let jwks = tower_bearer::testing::TestIssuer::new().jwks();
     /// let validator = Validator::builder()
     ///     .google_id_tokens()
+    ///     .google_accounts(["pusher@my-project.iam.gserviceaccount.com"])
     ///     .audience("https://orders-abc123-ew.a.run.app")
     ///     .jwks_json(&jwks) // in production: .jwks_url(tower_bearer::jwt::GOOGLE_JWKS_URL)
     ///     .build()?;
@@ -209,6 +228,38 @@ impl ValidatorBuilder {
                 value: Expected::Bool(true),
             },
         ));
+        self.google = Some(self.google.unwrap_or(GoogleCallers::Unnamed));
+        self
+    }
+
+    /// With [`google_id_tokens`](Self::google_id_tokens): the callers accepted, by their
+    /// token's `email` (a service account's address); a token of anyone else is refused
+    /// (`401`, "invalid claim email").
+    pub fn google_accounts<I>(mut self, emails: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let emails: Vec<Box<str>> = emails
+            .into_iter()
+            .map(|e| e.into().into_boxed_str())
+            .collect();
+        self.values.retain(|(n, _)| &**n != "email");
+        self.values.push((
+            "email".into(),
+            ExpectedValue {
+                name: "email",
+                value: Expected::OneOf(emails),
+            },
+        ));
+        self.google = Some(GoogleCallers::Named);
+        self
+    }
+
+    /// With [`google_id_tokens`](Self::google_id_tokens): accept the ID tokens of every
+    /// Google account whose token names your audience, and decide who may do what yourself.
+    pub fn any_google_account(mut self) -> Self {
+        self.google = Some(GoogleCallers::Any);
         self
     }
 
@@ -509,6 +560,19 @@ impl ValidatorBuilder {
     pub fn build(mut self) -> Result<Validator, ConfigError> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
+        }
+        match self.google {
+            Some(GoogleCallers::Unnamed) => {
+                return Err(ConfigError::Invalid(
+                    "google_id_tokens() accepts every Google account's tokens for your audience: name the callers with google_accounts([...]), or call any_google_account()".into(),
+                ))
+            }
+            Some(_) if !self.issuers.iter().any(|i| super::GOOGLE_ISSUERS.contains(&i.as_str())) => {
+                return Err(ConfigError::Invalid(
+                    "google_accounts(..) and any_google_account() go with google_id_tokens()".into(),
+                ))
+            }
+            _ => {}
         }
         let tenant = match (&self.issuer_template, self.tenants.take(), self.any_tenant) {
             (None, None, false) => None,

@@ -33,7 +33,15 @@ pub(crate) struct AsyncCheck {
 pub(crate) struct Passed {
     ttl: Duration,
     seed: u64,
-    entries: std::sync::Mutex<std::collections::HashMap<u128, std::time::Instant>>,
+    entries: std::sync::Mutex<Remembered>,
+}
+
+#[derive(Default)]
+struct Remembered {
+    map: std::collections::HashMap<u128, std::time::Instant>,
+    /// When expired entries were last swept: at most once a second, so a full map costs
+    /// each pass a lookup, not a scan.
+    swept: Option<std::time::Instant>,
 }
 
 /// At most this many remembered passes per check; past it, nothing new is remembered until
@@ -48,7 +56,7 @@ impl Passed {
         Self {
             ttl,
             seed: u64::from_le_bytes(seed),
-            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+            entries: std::sync::Mutex::new(Remembered::default()),
         }
     }
 
@@ -59,7 +67,7 @@ impl Passed {
     fn hit(&self, key: u128) -> bool {
         let now = std::time::Instant::now();
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(&key).is_some_and(|until| *until > now)
+        entries.map.get(&key).is_some_and(|until| *until > now)
     }
 
     fn remember(&self, key: u128) {
@@ -68,11 +76,15 @@ impl Passed {
             return;
         };
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_PASSED {
-            entries.retain(|_, until| *until > now);
+        let due = entries
+            .swept
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+        if entries.map.len() >= MAX_PASSED && due {
+            entries.swept = Some(now);
+            entries.map.retain(|_, until| *until > now);
         }
-        if entries.len() < MAX_PASSED {
-            entries.insert(key, until);
+        if entries.map.len() < MAX_PASSED {
+            entries.map.insert(key, until);
         }
     }
 }

@@ -11,12 +11,15 @@
 //! | 503 (keys, a store or a check unavailable) | `UNAVAILABLE` (14), with `retry-after` and `grpc-retry-pushback-ms` |
 //! | 500 (misconfiguration) | `INTERNAL` (13) |
 //!
+//! Only a `POST` (every gRPC call is one) with a gRPC content type is answered this way, and
+//! like every rejection the answer carries `Cache-Control: no-store`.
+//!
 //! A malformed credential is `UNAUTHENTICATED` rather than `INVALID_ARGUMENT`: in gRPC the
 //! latter says the call's *message* is wrong, which retrying with a new token would not fix;
 //! what is wrong is the credential, and the challenge's `error="invalid_request"` says how.
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, Response, StatusCode};
 
 use super::challenge::DpopChallenge;
@@ -77,6 +80,8 @@ impl Rejection {
             headers.insert(HeaderName::from_static("grpc-message"), message);
         }
         self.headers(realm, resource_metadata, dpop, headers);
+        // A 200 like any gRPC answer, so say what every rejection says: store it nowhere.
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(secs) = self.retry_after {
             headers.insert(
                 HeaderName::from_static("grpc-retry-pushback-ms"),

@@ -75,13 +75,15 @@ pub(crate) struct Render {
 }
 
 impl Render {
-    /// The answer to a request with these headers: gRPC for a gRPC call, else HTTP.
+    /// The answer to a request: gRPC for a gRPC call (a `POST` with a gRPC content type),
+    /// else HTTP.
     pub(crate) fn respond_to<B: From<Bytes>>(
         &self,
         rejection: &Rejection,
+        method: &http::Method,
         request: &HeaderMap,
     ) -> Response<B> {
-        if super::is_grpc(request) {
+        if method == http::Method::POST && super::is_grpc(request) {
             rejection
                 .render_grpc(
                     self.realm.as_deref(),

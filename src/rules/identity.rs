@@ -49,10 +49,20 @@ pub(crate) fn audience(
             .as_ref()
             .ok_or(TokenError::MissingClaim("client_id"))?;
         let client = client.get(json);
-        return if audiences.iter().any(|ours| ours == client) {
-            Ok(())
-        } else {
-            Err(TokenError::AudienceMismatch)
+        if !audiences.iter().any(|ours| ours == client) {
+            return Err(TokenError::AudienceMismatch);
+        }
+        // An `aud` naming another resource says the token is not for us, whoever the
+        // client is.
+        return match &c.aud {
+            Some(aud)
+                if !aud
+                    .iter(json)
+                    .any(|a| audiences.iter().any(|ours| ours == a)) =>
+            {
+                Err(TokenError::AudienceMismatch)
+            }
+            _ => Ok(()),
         };
     }
     let aud = c.aud.as_ref().ok_or(TokenError::MissingClaim("aud"))?;
@@ -82,6 +92,8 @@ pub(crate) fn values(json: &str, expected: &[(Box<str>, ExpectedValue)]) -> Resu
                 serde_json::from_str::<std::borrow::Cow<'_, str>>(raw.get()).is_ok_and(|v| v == **s)
             }
             Expected::Bool(b) => serde_json::from_str::<bool>(raw.get()).is_ok_and(|v| v == *b),
+            Expected::OneOf(list) => serde_json::from_str::<std::borrow::Cow<'_, str>>(raw.get())
+                .is_ok_and(|v| list.iter().any(|s| **s == *v)),
         };
         if !matches {
             return Err(TokenError::InvalidClaim(value.name));
@@ -102,4 +114,5 @@ pub(crate) struct ExpectedValue {
 pub(crate) enum Expected {
     Str(Box<str>),
     Bool(bool),
+    OneOf(Vec<Box<str>>),
 }

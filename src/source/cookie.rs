@@ -22,33 +22,43 @@ pub(crate) fn find<'a>(
     headers: &'a HeaderMap,
     name: &str,
 ) -> Result<Option<(&'a HeaderValue, usize, usize)>, Rejection> {
+    let name = name.as_bytes();
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
     let mut found = None;
     for field in headers.get_all(COOKIE) {
-        // A field that is not visible ASCII holds no pair we could match by name; skip it
-        // rather than judge another application's cookies.
-        let Ok(text) = field.to_str() else { continue };
+        // Bytes, not text: another cookie's value may hold any byte (browsers accept UTF-8),
+        // and that must not hide ours. Only our value must be visible ASCII.
+        let bytes = field.as_bytes();
         let mut at = 0;
-        for pair in text.split(';') {
+        for pair in bytes.split(|&b| b == b';') {
             let pair_start = at;
             at += pair.len() + 1;
-            let Some((n, value)) = pair.split_once('=') else {
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
                 continue;
             };
-            if n.trim_matches([' ', '\t']) != name {
+            let n = &pair[..eq];
+            let n_start = n.iter().position(|b| !blank(b)).unwrap_or(n.len());
+            let n_end = n.iter().rposition(|b| !blank(b)).map_or(n_start, |i| i + 1);
+            if &n[n_start..n_end.max(n_start)] != name {
                 continue;
             }
             if found.is_some() {
                 return Err(Rejection::invalid_request("more than one token cookie"));
             }
-            let value_start = pair_start + n.len() + 1;
-            let trimmed = value.trim_matches([' ', '\t']);
-            let lead = value.len() - value.trim_start_matches([' ', '\t']).len();
+            let value = &pair[eq + 1..];
+            let lead = value.iter().take_while(|b| blank(b)).count();
+            let trail = value[lead..].iter().rev().take_while(|b| blank(b)).count();
+            let mut start = pair_start + eq + 1 + lead;
+            let mut end = pair_start + pair.len() - trail;
             // RFC 6265 allows the value in double quotes.
-            let (start, len) = match trimmed.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
-                Some(inner) => (value_start + lead + 1, inner.len()),
-                None => (value_start + lead, trimmed.len()),
-            };
-            found = Some((field, start, start + len));
+            if end >= start + 2 && bytes[start] == b'"' && bytes[end - 1] == b'"' {
+                start += 1;
+                end -= 1;
+            }
+            if !bytes[start..end].iter().all(|b| (0x21..=0x7e).contains(b)) {
+                return Err(Rejection::invalid_request("malformed bearer token"));
+            }
+            found = Some((field, start, end));
         }
     }
     Ok(found.filter(|&(_, start, end)| end > start))
@@ -80,7 +90,21 @@ mod tests {
         assert_eq!(at(&["at="]), None, "an empty cookie is no token");
         assert_eq!(at(&["at=\"\""]), None);
         assert_eq!(at(&["junk; =; ;;; at=x=y"]).as_deref(), Some("x=y"));
+        assert_eq!(at(&[" at = abc "]).as_deref(), Some("abc"));
         assert_eq!(at(&[]), None);
+    }
+
+    #[test]
+    fn other_cookies_may_hold_any_byte() {
+        let mut h = HeaderMap::new();
+        let field = HeaderValue::from_bytes(b"x=\xc3\xa9t\xc3\xa9; at=abc.def; y=\xff").unwrap();
+        h.insert(COOKIE, field);
+        let (v, s, e) = find(&h, "at").unwrap().unwrap();
+        assert_eq!(&v.as_bytes()[s..e], b"abc.def");
+        // Our own value must be visible ASCII.
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, HeaderValue::from_bytes(b"at=ab\xc3\xa9").unwrap());
+        assert!(find(&h, "at").is_err());
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub(crate) enum Via {
     NamedHeader,
     /// The user's own function.
     Custom,
+    /// The user's own function, reading something the browser attaches by itself.
+    CustomAmbient,
 }
 
 impl Via {
@@ -57,8 +59,15 @@ impl Via {
     pub(crate) fn private(self) -> bool {
         matches!(
             self,
-            Via::Query | Via::Cookie | Via::NamedHeader | Via::Custom
+            Via::Query | Via::Cookie | Via::NamedHeader | Via::Custom | Via::CustomAmbient
         )
+    }
+
+    /// A credential the browser attaches on its own, to requests other sites start: the
+    /// cross-site rule applies.
+    #[inline]
+    pub(crate) fn ambient(self) -> bool {
+        matches!(self, Via::Cookie | Via::CustomAmbient)
     }
 }
 
@@ -110,8 +119,9 @@ enum Source {
     Cookie(Arc<str>),
     /// A header by name, holding the raw token.
     Header(HeaderName),
-    /// The user's function of the request's parts.
-    Custom(CustomFn),
+    /// The user's function of the request's parts; `ambient`: it reads something the
+    /// browser attaches by itself (a cookie), so the cross-site rule applies.
+    Custom(CustomFn, bool),
 }
 
 impl fmt::Debug for Source {
@@ -126,7 +136,8 @@ impl fmt::Debug for Source {
             } => f.write_str("QueryOnWebSocketUpgrades"),
             Source::Cookie(name) => f.debug_tuple("Cookie").field(name).finish(),
             Source::Header(name) => f.debug_tuple("Header").field(name).finish(),
-            Source::Custom(_) => f.write_str("Custom"),
+            Source::Custom(_, false) => f.write_str("Custom"),
+            Source::Custom(_, true) => f.write_str("CustomAmbient"),
         }
     }
 }
@@ -143,7 +154,7 @@ impl fmt::Debug for Source {
 /// | `?access_token=` (RFC 6750 §2.3) | [`query`](Self::query), [`query_on_websocket_upgrades`](Self::query_on_websocket_upgrades) | `Cache-Control: private` |
 /// | a cookie by name | [`cookie`](Self::cookie) | `Cache-Control: private`, `Vary: Cookie` |
 /// | a header by name, raw token | [`header`](Self::header) | `Cache-Control: private`, `Vary: <name>` |
-/// | your function of the request | [`custom`](Self::custom) | `Cache-Control: private` |
+/// | your function of the request | [`custom`](Self::custom), [`custom_ambient`](Self::custom_ambient) (reads a cookie) | `Cache-Control: private` |
 ///
 /// A request that carries a token in two enabled places (a header and a cookie, say) is
 /// `400 invalid_request` (RFC 6750 §2: one method per request). A token found by a source is
@@ -157,7 +168,9 @@ impl fmt::Debug for Source {
 /// refused. A WebSocket upgrade is a `GET` any page can start with the user's cookies: one
 /// with an `Origin` outside the list is refused too; one without `Origin` (not a browser)
 /// passes. The refusal is `403` with `error` `access_denied` and no `WWW-Authenticate`,
-/// decided before the token is validated. Tokens from the other sources are unaffected.
+/// decided before the token is validated. The same holds for a
+/// [`custom_ambient`](Self::custom_ambient) source; tokens from the other sources are
+/// unaffected.
 ///
 /// ```
 /// use tower_bearer::{BearerLayer, TokenSources};
@@ -201,7 +214,7 @@ impl TokenSources {
     }
 
     fn and(mut self, source: Source) -> Self {
-        self.needs_parts |= matches!(source, Source::Custom(_));
+        self.needs_parts |= matches!(source, Source::Custom(..));
         self.list.push(source);
         self
     }
@@ -313,11 +326,38 @@ impl TokenSources {
     /// });
     /// # let _ = sources;
     /// ```
+    ///
+    /// A function that reads a cookie (or anything else a browser sends by itself) must be
+    /// added with [`custom_ambient`](Self::custom_ambient) instead, or cross-site requests
+    /// would be authenticated.
     pub fn custom<F>(self, find: F) -> Self
     where
         F: Fn(&Parts) -> Option<String> + Send + Sync + 'static,
     {
-        self.and(Source::Custom(Arc::new(find)))
+        self.and(Source::Custom(Arc::new(find), false))
+    }
+
+    /// Your own function that reads a credential the browser attaches by itself (a cookie
+    /// of your own format, say): its tokens obey the cross-site rule, as cookie-borne tokens
+    /// do.
+    ///
+    /// ```
+    /// use tower_bearer::TokenSources;
+    /// // The token inside a session cookie holding `v1.<token>`.
+    /// let sources = TokenSources::none()
+    ///     .custom_ambient(|parts| {
+    ///         let cookie = parts.headers.get("cookie")?.to_str().ok()?;
+    ///         let value = cookie.split("; ").find_map(|c| c.strip_prefix("session=v1."))?;
+    ///         Some(value.to_owned())
+    ///     })
+    ///     .allowed_origins(["https://app.example.com"]);
+    /// # let _ = sources;
+    /// ```
+    pub fn custom_ambient<F>(self, find: F) -> Self
+    where
+        F: Fn(&Parts) -> Option<String> + Send + Sync + 'static,
+    {
+        self.and(Source::Custom(Arc::new(find), true))
     }
 
     /// The origins allowed to send a cookie-borne token on an unsafe method or a WebSocket
@@ -457,8 +497,11 @@ impl Source {
                     return Ok(None);
                 };
                 length::check(end - start, max_len)?;
-                // `cookie::find` matched on the field's text, so this is the same text.
-                let text = field.to_str().ok().and_then(|t| t.get(start..end));
+                // `cookie::find` checked that these bytes are visible ASCII.
+                let text = field
+                    .as_bytes()
+                    .get(start..end)
+                    .and_then(|b| std::str::from_utf8(b).ok());
                 Ok(Some(Found {
                     token: BearerToken::within(field.clone(), start, end),
                     via: Via::Cookie,
@@ -478,9 +521,16 @@ impl Source {
                     vary: Some(name.clone()),
                 }))
             }
-            Source::Custom(find) => match parts.and_then(|p| find(p)) {
+            Source::Custom(find, ambient) => match parts.and_then(|p| find(p)) {
                 Some(t) if t.is_empty() => Err(Rejection::invalid_request("empty token")),
-                Some(t) => Ok(Some(Found::new(checked(&t, max_len)?, Via::Custom))),
+                Some(t) => {
+                    let via = if *ambient {
+                        Via::CustomAmbient
+                    } else {
+                        Via::Custom
+                    };
+                    Ok(Some(Found::new(checked(&t, max_len)?, via)))
+                }
                 None => Ok(None),
             },
         }
