@@ -166,9 +166,11 @@ impl TokenCache {
                         e.cache == self.id
                             && e.keys_version == keys_version
                             && e.token.len() == token.len()
-                            // The signature's tail tells most tokens apart at once.
-                            && e.token.as_bytes()[e.token.len().saturating_sub(16)..]
-                                == token.as_bytes()[token.len().saturating_sub(16)..]
+                            // The signature's tail tells most tokens apart at once: 16
+                            // bytes compared inline, not through a call to `memcmp`
+                            // (`None` for both when shorter, as the lengths are equal).
+                            && e.token.as_bytes().last_chunk::<16>()
+                                == token.as_bytes().last_chunk::<16>()
                             && *e.token == *token
                     })
                     .map(|e| e.auth.clone())

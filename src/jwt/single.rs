@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::codec::parse_claims;
 use super::segments::Segments;
 use super::signature::verify;
+use super::validator::Step;
 use crate::cache::TokenCache;
 use crate::claims::grant::Grant;
 use crate::claims::registered::Registered;
@@ -110,13 +111,13 @@ impl Inner {
         Ok(())
     }
 
-    /// Validate a JWS (its length was checked by the caller).
-    pub(crate) fn run(
-        &self,
-        token: &str,
-        may_wait: bool,
-        binding: Option<&str>,
-    ) -> Result<Authenticated, Halt> {
+    /// Validate a JWS (its length was checked by the caller): the verified-token cache
+    /// first, then every step.
+    ///
+    /// A cache hit answers the [`Step`] itself rather than through [`Inner::run`]'s
+    /// `Result<_, Halt>`: the hit is the hot path, and each conversion of the answer costs it
+    /// moves and tests.
+    pub(crate) fn step(&self, token: &str, may_wait: bool, binding: Option<&str>) -> Step {
         let keys_version = match &self.cache {
             Some(cache) => {
                 let version = self.keys_version();
@@ -124,13 +125,25 @@ impl Inner {
                     // Only while the key set would still verify it: past a remote set's stale
                     // window, the request gets what it would get without the cache.
                     if self.keys_usable() {
-                        return Ok(self.recheck_cached(auth, binding)?);
+                        return Step::Done(self.recheck_cached(auth, binding));
                     }
                 }
                 version
             }
             None => 0,
         };
+        self.run(token, may_wait, binding, keys_version).into()
+    }
+
+    /// Validate a JWS that the cache did not answer for; `keys_version`: the key set version
+    /// to cache the answer under.
+    fn run(
+        &self,
+        token: &str,
+        may_wait: bool,
+        binding: Option<&str>,
+        keys_version: u64,
+    ) -> Result<Authenticated, Halt> {
         let s = Segments::split(token)?;
         let header = super::header::facts(s.header).map_err(|e| s.blame(e))?;
         if !crate::rules::typ::allowed(self.typ, header.typ) {

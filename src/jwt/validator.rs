@@ -186,15 +186,20 @@ impl Validator {
     }
 
     /// A single-issuer validator's answer, with its asynchronous checks still to run.
-    fn after(&self, inner: &Inner, step: Step) -> Step {
+    ///
+    /// `step` is called after the test for asynchronous checks: without them its answer is
+    /// returned as it is, written in place, rather than moved through a test of its variant.
+    #[inline(always)]
+    fn after(&self, inner: &Inner, step: impl FnOnce() -> Step) -> Step {
         #[cfg(feature = "tokio")]
         if inner.async_checks.is_some() {
-            if let Step::Done(Ok(auth)) = step {
-                return Step::Check(auth, self.clone());
-            }
+            return match step() {
+                Step::Done(Ok(auth)) => Step::Check(auth, self.clone()),
+                other => other,
+            };
         }
         let _ = inner;
-        step
+        step()
     }
 
     /// One attempt; `may_wait`: whether a fetch may be asked for.
@@ -202,24 +207,31 @@ impl Validator {
     /// `binding`: the RFC 7638 thumbprint of the key whose DPoP proof came with the token
     /// (already verified), or `None` for a plain bearer token.
     pub(crate) fn step(&self, token: &str, may_wait: bool, binding: Option<&str>) -> Step {
-        if let Err(e) = rules::length::check(token.len(), self.max_token_len()) {
-            return Step::Done(Err(e));
-        }
+        // The length cap of the kind matched here, not through `max_token_len`: that would
+        // match the kind a second time on every request.
         match &*self.inner {
-            #[cfg(feature = "remote")]
-            Kind::One(inner)
-                if inner.introspection.is_some() && !super::segments::jws_shaped(token) =>
-            {
-                self.after(inner, inner.step_opaque(self, token, binding))
+            Kind::One(inner) => {
+                if let Err(e) = rules::length::check(token.len(), inner.max_len) {
+                    return Step::Done(Err(e));
+                }
+                #[cfg(feature = "remote")]
+                if inner.introspection.is_some() && !super::segments::jws_shaped(token) {
+                    return self.after(inner, || inner.step_opaque(self, token, binding));
+                }
+                self.after(inner, || inner.step(token, may_wait, binding))
             }
-            Kind::One(inner) => self.after(inner, inner.run(token, may_wait, binding).into()),
-            Kind::Many { by_issuer, .. } => match peek_issuer(token) {
-                Ok(iss) => match by_issuer.get(iss.as_str()) {
-                    Some(v) => v.step(token, may_wait, binding),
-                    None => Step::Done(Err(TokenError::IssuerMismatch)),
-                },
-                Err(e) => Step::Done(Err(e)),
-            },
+            Kind::Many { by_issuer, max_len } => {
+                if let Err(e) = rules::length::check(token.len(), *max_len) {
+                    return Step::Done(Err(e));
+                }
+                match peek_issuer(token) {
+                    Ok(iss) => match by_issuer.get(iss.as_str()) {
+                        Some(v) => v.step(token, may_wait, binding),
+                        None => Step::Done(Err(TokenError::IssuerMismatch)),
+                    },
+                    Err(e) => Step::Done(Err(e)),
+                }
+            }
         }
     }
 }
