@@ -16,7 +16,9 @@ use crate::keys::set::KeySet;
 use crate::keys::{Algorithm, Key};
 use crate::rules::identity::{AudienceClaim, Expected, ExpectedValue};
 use crate::rules::length::DEFAULT_MAX_TOKEN_LEN;
-use crate::rules::tenant::{TenantIssuer, PLACEHOLDER};
+use crate::rules::tenant::TenantIssuer;
+#[cfg(feature = "remote")]
+use crate::rules::tenant::PLACEHOLDER;
 use crate::rules::typ::TypPolicy;
 use crate::rules::ClaimRules;
 use crate::scope::{ScopeClaims, ScopeHierarchy};

@@ -162,6 +162,8 @@ impl Inner {
         let kid = header.kid.as_deref();
         #[cfg(feature = "remote")]
         let fetched: Arc<KeySet>;
+        // Without `remote` the match has one arm; it is the same code either way.
+        #[allow(clippy::infallible_destructuring_match)]
         let set: &KeySet = match &self.keys {
             Keys::Static(set) => set,
             #[cfg(feature = "remote")]

@@ -13,6 +13,8 @@ pub(crate) const PLACEHOLDER: &str = "{tenantid}";
 /// `prefix{tenantid}suffix`, and the tenants it may be filled with.
 #[derive(Debug, Clone)]
 pub(crate) struct TenantIssuer {
+    /// Read by discovery (feature `remote`).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) template: String,
     prefix: String,
     suffix: String,

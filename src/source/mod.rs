@@ -189,6 +189,8 @@ pub struct TokenSources {
     origins: AllowedOrigins,
     /// Some source needs the whole request parts (a custom source).
     needs_parts: bool,
+    /// The list is the `Authorization` header alone (the default): a direct call.
+    header_only: bool,
 }
 
 impl Default for TokenSources {
@@ -210,12 +212,14 @@ impl TokenSources {
             list: Vec::new(),
             origins: AllowedOrigins::default(),
             needs_parts: false,
+            header_only: false,
         }
     }
 
     fn and(mut self, source: Source) -> Self {
         self.needs_parts |= matches!(source, Source::Custom(..));
         self.list.push(source);
+        self.header_only = matches!(self.list.as_slice(), [Source::Authorization]);
         self
     }
 
@@ -235,6 +239,7 @@ impl TokenSources {
     /// `Referer` headers and browser history; the MCP authorization spec forbids it).
     pub fn query(mut self) -> Self {
         self.list.retain(|s| !matches!(s, Source::Query { .. }));
+        self.header_only = false;
         self.and(Source::Query {
             upgrades_only: false,
         })
@@ -419,6 +424,10 @@ impl TokenSources {
         max_len: usize,
         dpop: bool,
     ) -> Result<Option<Found<'a>>, Rejection> {
+        if self.header_only && request.extensions.get::<form::FormToken>().is_none() {
+            // The default: nothing to merge, so no accumulator to carry the answer through.
+            return authorization::find(request.headers, max_len, dpop);
+        }
         self.find_with(request, None, max_len, dpop)
     }
 
