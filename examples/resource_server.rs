@@ -25,6 +25,7 @@
 //! | `RS_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
 //! | `RS_PUBLIC_URL` | the base URL clients use (DPoP proofs sign it); default `http://` + the `Host` header |
 //! | `RS_RESOURCE` | this resource's identifier: serves RFC 9728 metadata at its well-known path and names it in every challenge |
+//! | `RS_REDIS_URL` | `redis://…`: the DPoP replay cache and introspection answers on Redis, shared by every instance |
 //! | `RS_TOKEN_COOKIE` | also take the token from this cookie (cross-site rule: see `RS_ALLOWED_ORIGINS`) |
 //! | `RS_TOKEN_HEADER` | also take the raw token from this header (`x-api-token`) |
 //! | `RS_ALLOWED_ORIGINS` | comma-separated origins allowed to send cookie-borne tokens on unsafe methods and WebSocket upgrades |
@@ -62,6 +63,7 @@ use tower_bearer::dpop::Dpop;
 use tower_bearer::introspect::Introspection;
 use tower_bearer::metadata::ResourceMetadata;
 use tower_bearer::remote::RemoteOptions;
+use tower_bearer::store::redis::RedisStore;
 use tower_bearer::{
     BearerLayer, RequireScopeLayer, ScopeClaims, ScopeGuard, ScopeRequirement, Scopes, TokenClaims,
     TokenSources, Validator,
@@ -82,7 +84,7 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn config() -> Result<Config, String> {
+async fn config() -> Result<Config, String> {
     let bind = var("RS_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
     let bind: SocketAddr = bind
         .parse()
@@ -168,13 +170,31 @@ fn config() -> Result<Config, String> {
         (None, Some(url)) => builder = builder.jwks_url(url),
         (None, None) => builder = builder.discover(),
     }
+    // Shared state for every instance of this server: DPoP replays, nonces, introspection.
+    let redis = match var("RS_REDIS_URL") {
+        Some(url) => Some(
+            RedisStore::builder(url)
+                .connect()
+                .await
+                .map_err(|e| format!("RS_REDIS_URL: {e}"))?,
+        ),
+        None => None,
+    };
     if let Some(url) = var("RS_INTROSPECTION_URL") {
         let id = var("RS_CLIENT_ID").ok_or("RS_INTROSPECTION_URL needs RS_CLIENT_ID")?;
         let secret =
             var("RS_CLIENT_SECRET").ok_or("RS_INTROSPECTION_URL needs RS_CLIENT_SECRET")?;
-        let introspection = Introspection::builder(id, secret)
+        let mut introspection = Introspection::builder(id, secret)
             .endpoint(url)
-            .remote_options(RemoteOptions::new().allow_http(allow_http))
+            .remote_options(RemoteOptions::new().allow_http(allow_http));
+        if let Some(redis) = &redis {
+            let key = redis
+                .shared_key("introspection")
+                .await
+                .map_err(|e| format!("RS_REDIS_URL: {e}"))?;
+            introspection = introspection.answer_store(redis.answer_store(), key);
+        }
+        let introspection = introspection
             .build()
             .map_err(|e| format!("RS_INTROSPECTION_URL: {e}"))?;
         builder = builder.introspection(introspection);
@@ -192,6 +212,14 @@ fn config() -> Result<Config, String> {
                 Some(url) => dpop.public_base_url(url),
                 None => dpop.plain_http(),
             };
+            if let Some(redis) = &redis {
+                let replays = redis
+                    .replay_store()
+                    .map_err(|e| format!("RS_REDIS_URL: {e}"))?;
+                // The server asks for no nonces; with `require_nonce()`, share their key too:
+                // `.nonce_key(redis.shared_key("dpop-nonce").await?)`.
+                dpop = dpop.replay_store(replays);
+            }
             Some(dpop.build().map_err(|e| format!("RS_DPOP: {e}"))?)
         }
         Some(other) => {
@@ -335,7 +363,7 @@ fn app(config: &Config) -> Result<Router, String> {
 
 #[tokio::main]
 async fn main() {
-    let config = match config() {
+    let config = match config().await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("resource_server: configuration error: {e}");

@@ -3,10 +3,8 @@
 //! 503 on the DPoP path (never a pass) while plain bearer tokens are unaffected, and the
 //! store recovers when Redis returns; an evicting Redis is refused for replay entries.
 //!
-//! Needs `redis-server` on the PATH (`.ci/run` installs Debian's). Without it the tests say
-//! so and pass, unless `TOWER_BEARER_REDIS=1`, which CI sets, makes its absence a failure.
+//! Needs `redis-server` (see `tests/common/redis_server.rs`).
 
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -25,56 +23,12 @@ use tower_bearer::{Algorithm, BearerLayer, Validator};
 
 #[path = "common/introspection.rs"]
 mod introspection;
+#[path = "common/redis_server.rs"]
+mod redis_server;
 use introspection::introspection_endpoint;
+use redis_server::{free_port, redis_server};
 
 const URL: &str = "https://api.test/users";
-
-struct Server {
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// A fresh `redis-server` on 127.0.0.1, or `None` when none is installed (and not required).
-fn redis_server(port: u16, policy: &str) -> Option<Server> {
-    let spawned = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .args(["--maxmemory-policy", policy])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match spawned {
-        Ok(c) => c,
-        Err(e) if std::env::var("TOWER_BEARER_REDIS").as_deref() == Ok("1") => {
-            panic!("TOWER_BEARER_REDIS=1 but redis-server cannot start: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping: redis-server not available ({e}); set TOWER_BEARER_REDIS=1 to require it");
-            return None;
-        }
-    };
-    let server = Server { child };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "redis-server did not listen within 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Some(server)
-}
 
 fn url(port: u16) -> String {
     format!("redis://127.0.0.1:{port}/0")

@@ -865,3 +865,53 @@ async fn a_tenant_template_issuer() {
     assert_eq!(status, 401);
     assert!(challenge.contains("tenant not allowed"), "{challenge}");
 }
+
+#[path = "common/redis_server.rs"]
+mod redis_server;
+
+/// Two reference servers behind one public URL, sharing a real Redis: a DPoP proof
+/// accepted by one is a replay at the other.
+#[tokio::test]
+async fn two_servers_on_one_redis_share_dpop_replays() {
+    use tower_bearer::testing::DpopClient;
+    use tower_bearer::Algorithm;
+    let port = redis_server::free_port();
+    let Some(_redis) = redis_server::redis_server(port, "noeviction") else {
+        return;
+    };
+    let redis_url = format!("redis://127.0.0.1:{port}/0");
+    let issuer = TestIssuer::new();
+    let jwks = JwksFile::new("rs-e2e-redis", &issuer);
+    let env = [
+        ("RS_ISSUER", issuer.issuer_id()),
+        ("RS_AUDIENCE", issuer.audience_id()),
+        ("RS_JWKS_FILE", jwks.path()),
+        ("RS_DPOP", "allowed"),
+        ("RS_PUBLIC_URL", "https://api.test"),
+        ("RS_REDIS_URL", redis_url.as_str()),
+    ];
+    let (a, b) = (start(&env), start(&env));
+    let client = DpopClient::new(Algorithm::ES256);
+    let token = issuer
+        .token()
+        .scopes(["users:read"])
+        .dpop_bound(&client)
+        .sign();
+    let auth = format!("DPoP {token}");
+    let proof = client.proof("GET", "https://api.test/users", &token);
+    let headers = [("authorization", auth.as_str()), ("dpop", proof.as_str())];
+    let first = request(&a.addr, "GET", "/users", &headers).await;
+    assert_eq!(first.0, 200, "{first:?}");
+    let replay = request(&b.addr, "GET", "/users", &headers).await;
+    assert_eq!(replay.0, 401, "{replay:?}");
+    assert!(replay.1.contains("invalid_dpop_proof"), "{replay:?}");
+    let fresh = client.proof("GET", "https://api.test/users", &token);
+    let second = request(
+        &b.addr,
+        "GET",
+        "/users",
+        &[("authorization", auth.as_str()), ("dpop", fresh.as_str())],
+    )
+    .await;
+    assert_eq!(second.0, 200, "{second:?}");
+}
