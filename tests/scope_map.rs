@@ -156,3 +156,26 @@ fn bad_rules_are_configuration_errors() {
         .collect();
     assert_eq!(guards.len(), 3);
 }
+
+/// Under `Router::nest`, rules name the path the client addressed.
+#[tokio::test]
+async fn rules_match_the_addressed_path_under_a_nested_router() {
+    use axum::routing::get;
+    let issuer = TestIssuer::new();
+    let read = issuer.token().scopes(["stock:read"]).sign();
+    let inner = axum::Router::new()
+        .route("/stock.v1.Stock/Get", get(|| async { "ok" }))
+        .layer(ScopeMapLayer::new().path(
+            "/api/stock.v1.Stock/Get",
+            ScopeRequirement::all(["stock:read"]),
+        ));
+    let app = axum::Router::new()
+        .nest("/api", inner)
+        .layer(BearerLayer::new(issuer.validator()));
+    let req = Request::builder()
+        .uri("/api/stock.v1.Stock/Get")
+        .header("authorization", format!("Bearer {read}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(app.oneshot(req).await.unwrap().status(), StatusCode::OK);
+}

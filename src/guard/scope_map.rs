@@ -277,7 +277,16 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        match self.map.check(req.uri().path(), req.extensions()) {
+        // Under axum's `Router::nest` the request's URI has lost the outer path; rules name
+        // the path the client addressed, which axum keeps as `OriginalUri`.
+        #[cfg(feature = "axum")]
+        let path = req
+            .extensions()
+            .get::<axum::extract::OriginalUri>()
+            .map_or(req.uri().path(), |original| original.0.path());
+        #[cfg(not(feature = "axum"))]
+        let path = req.uri().path();
+        match self.map.check(path, req.extensions()) {
             Ok(()) => ResponseFuture::inner_future(self.inner.call(req)),
             Err((rejection, render)) => {
                 #[cfg(feature = "tracing")]

@@ -131,10 +131,22 @@ fn normalize(origin: &str) -> Option<Box<str>> {
         Some((host, port)) if !port.contains(']') => (host, Some(port)),
         _ => (rest, None),
     };
-    let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'[' | b']' | b':'));
+    // A name (letters, digits, `-`, `.`), or an IPv6 literal in brackets (hex digits, `:`,
+    // `.`): nothing else may hide a second port or a user.
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => {
+            !v6.is_empty()
+                && v6
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+        }
+        None => {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.'))
+        }
+    };
     if !host_ok {
         return None;
     }
@@ -268,6 +280,9 @@ mod tests {
             "ftp://app.example.com",
             "https://app.example.com:99999",
             "https://app.example.com:",
+            "https://evil:80:443",
+            "https://[::1",
+            "https://a]b",
             "null",
         ] {
             let err = AllowedOrigins::default().push(bad).unwrap_err();
