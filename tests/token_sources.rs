@@ -653,3 +653,30 @@ async fn the_handlers_cache_directives_are_kept_and_made_private() {
         assert_eq!(a.header("cache-control"), Some(want), "{path}");
     }
 }
+
+#[tokio::test]
+async fn anonymous_answers_of_an_optional_layer_vary_on_the_headers_it_reads() {
+    let issuer = TestIssuer::new();
+    let app = Router::new()
+        .route("/feed", get(|| async { "public feed" }))
+        .layer(
+            BearerLayer::optional(issuer.validator())
+                .token_sources(cookie_sources().header("x-api-token")),
+        );
+    let a = send(&app, get_req("/feed", &[])).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let vary: Vec<_> = a
+        .headers
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(vary, ["cookie", "x-api-token"]);
+    assert_eq!(a.header("cache-control"), None);
+    // With the default sources nothing is added.
+    let plain = Router::new()
+        .route("/feed", get(|| async { "public feed" }))
+        .layer(BearerLayer::optional(issuer.validator()));
+    let a = send(&plain, get_req("/feed", &[])).await;
+    assert_eq!(a.header("vary"), None);
+}

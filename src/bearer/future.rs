@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, VARY};
@@ -30,6 +31,9 @@ pub(crate) enum Mark {
     Private,
     /// `Cache-Control: private` and `Vary` naming the header the token came in.
     Vary(HeaderName),
+    /// `Vary` alone: an unauthenticated answer of an optional layer that also reads these
+    /// headers (a cookie, a named header), which a token in them would have changed.
+    VaryOnly(Arc<[HeaderName]>),
 }
 
 impl Mark {
@@ -113,6 +117,11 @@ where
             Mark::Vary(name) => {
                 mark_private(&mut response);
                 add_vary(&mut response, name);
+            }
+            Mark::VaryOnly(names) => {
+                for name in names.iter() {
+                    add_vary(&mut response, name);
+                }
             }
         }
         Poll::Ready(Ok(response))

@@ -46,6 +46,8 @@ pub(crate) struct Config {
     render: Arc<Render>,
     optional: bool,
     sources: Arc<TokenSources>,
+    /// `Vary` for unauthenticated answers of an optional layer, from `sources`.
+    vary: Option<Arc<[http::HeaderName]>>,
     skip: Option<SkipFn>,
     dpop: Option<Dpop>,
 }
@@ -82,6 +84,7 @@ impl BearerLayer {
                 render: Arc::new(Render::default()),
                 optional: false,
                 sources: Arc::new(TokenSources::default()),
+                vary: None,
                 skip: None,
                 dpop: None,
             }),
@@ -147,6 +150,7 @@ impl BearerLayer {
     pub fn allow_query_token(mut self) -> Self {
         let config = Arc::make_mut(&mut self.config);
         config.sources = Arc::new((*config.sources).clone().query());
+        config.vary = config.sources.varies_on();
         self
     }
 
@@ -162,7 +166,9 @@ impl BearerLayer {
     /// # let _ = layer;
     /// ```
     pub fn token_sources(mut self, sources: TokenSources) -> Self {
-        Arc::make_mut(&mut self.config).sources = Arc::new(sources);
+        let config = Arc::make_mut(&mut self.config);
+        config.vary = sources.varies_on();
+        config.sources = Arc::new(sources);
         self
     }
 

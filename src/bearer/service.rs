@@ -185,7 +185,8 @@ where
             Ok(None) if config.optional => {
                 req.extensions_mut()
                     .insert(AuthContext(config.render.clone()));
-                Ok(Mark::None)
+                // A token in a cookie or named header would have changed this answer.
+                Ok(config.vary.clone().map_or(Mark::None, Mark::VaryOnly))
             }
             Ok(None) => Err((Rejection::missing_credentials(), Mark::None)),
             // Rejections are `Cache-Control: no-store` whatever the source.

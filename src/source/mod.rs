@@ -406,6 +406,21 @@ impl TokenSources {
         self.origins.check(method, headers)
     }
 
+    /// The request headers besides `Authorization` that sources read (cookies, named
+    /// headers), for `Vary` on an answer that found no token in them.
+    pub(crate) fn varies_on(&self) -> Option<Arc<[HeaderName]>> {
+        let names: Vec<HeaderName> = self
+            .list
+            .iter()
+            .filter_map(|s| match s {
+                Source::Cookie(_) => Some(COOKIE),
+                Source::Header(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        (!names.is_empty()).then(|| Arc::from(names))
+    }
+
     /// Whether some source needs the request's [`Parts`] (see [`find_in_parts`](Self::find_in_parts)).
     #[inline]
     pub(crate) fn needs_parts(&self) -> bool {
