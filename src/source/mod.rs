@@ -165,7 +165,8 @@ impl fmt::Debug for Source {
 /// start, so a cookie-borne token is accepted on an unsafe method (anything but `GET`,
 /// `HEAD`, `OPTIONS`, `TRACE`) only when the request's `Origin` (without one, the origin of
 /// its `Referer`) is one of [`allowed_origins`](Self::allowed_origins); with neither it is
-/// refused. A WebSocket upgrade is a `GET` any page can start with the user's cookies: one
+/// refused. A WebSocket upgrade (a `GET` with `Upgrade: websocket`, or an HTTP/2 extended
+/// `CONNECT`) is a request any page can start with the user's cookies: one
 /// with an `Origin` outside the list is refused too; one without `Origin` (not a browser)
 /// passes. The refusal is `403` with `error` `access_denied` and no `WWW-Authenticate`,
 /// decided before the token is validated. The same holds for a
@@ -508,9 +509,7 @@ impl Source {
         match self {
             Source::Authorization => authorization::find(request.headers, max_len, dpop),
             Source::Query { upgrades_only } => {
-                if *upgrades_only
-                    && !(request.method == Method::GET
-                        && origin::is_websocket_upgrade(request.headers))
+                if *upgrades_only && !origin::is_websocket_upgrade(request.method, request.headers)
                 {
                     return Ok(None);
                 }

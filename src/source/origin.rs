@@ -12,7 +12,7 @@
 //!
 //! A refusal is `403 access_denied`, decided before the token is validated.
 
-use http::header::{HeaderMap, ORIGIN, REFERER, UPGRADE};
+use http::header::{HeaderMap, ORIGIN, REFERER, SEC_WEBSOCKET_VERSION, UPGRADE};
 use http::Method;
 use std::borrow::Cow;
 
@@ -48,16 +48,16 @@ impl AllowedOrigins {
             Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
         );
         let origin = single(headers, &ORIGIN);
-        let allowed = if safe && !is_websocket_upgrade(headers) {
-            true
-        } else if safe {
-            // A WebSocket upgrade: browsers always send `Origin`; a client that sends none
-            // is not a browser, and no other page can have started it.
+        let allowed = if is_websocket_upgrade(method, headers) {
+            // Browsers always send `Origin` when they open a WebSocket; a client that sends
+            // none is not a browser, and no other page can have started it.
             match origin {
                 Single::Absent => true,
                 Single::One(o) => self.allows(o),
                 Single::Many => false,
             }
+        } else if safe {
+            true
         } else {
             match origin {
                 Single::One(o) => self.allows(o),
@@ -79,15 +79,21 @@ impl AllowedOrigins {
     }
 }
 
-/// Whether the request asks to become a WebSocket (RFC 6455 §4.1: `Upgrade: websocket`,
-/// case-insensitive, possibly among other protocols).
-pub(crate) fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
-    headers.get_all(UPGRADE).iter().any(|v| {
-        v.to_str().is_ok_and(|v| {
-            v.split(',')
-                .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
-        })
-    })
+/// Whether the request opens a WebSocket: an HTTP/1.1 `GET` with `Upgrade: websocket`
+/// (RFC 6455 §4.1; case-insensitive, possibly among other protocols), or an HTTP/2 extended
+/// `CONNECT` (RFC 8441 §4, which carries `Sec-WebSocket-Version`; its `:protocol` pseudo-header
+/// is not visible to a tower layer).
+pub(crate) fn is_websocket_upgrade(method: &Method, headers: &HeaderMap) -> bool {
+    match *method {
+        Method::GET => headers.get_all(UPGRADE).iter().any(|v| {
+            v.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+            })
+        }),
+        Method::CONNECT => headers.contains_key(SEC_WEBSOCKET_VERSION),
+        _ => false,
+    }
 }
 
 enum Single<'a> {
@@ -264,6 +270,22 @@ mod tests {
             &[ws, ("origin", "https://app.example.com")]
         ));
         assert!(ok(Method::GET, &[ws]), "no Origin: not a browser");
+        assert!(
+            !ok(Method::POST, &[ws]),
+            "an upgrade is a GET: POST's own rule applies"
+        );
+        // HTTP/2 WebSockets: an extended CONNECT.
+        let h2 = ("sec-websocket-version", "13");
+        assert!(!ok(Method::CONNECT, &[h2, ("origin", "https://evil.test")]));
+        assert!(ok(
+            Method::CONNECT,
+            &[h2, ("origin", "https://app.example.com")]
+        ));
+        assert!(ok(Method::CONNECT, &[h2]), "no Origin: not a browser");
+        assert!(
+            !ok(Method::CONNECT, &[]),
+            "a plain CONNECT is an unsafe method"
+        );
         assert!(!ok(
             Method::GET,
             &[("upgrade", "h2c, websocket"), ("origin", "null")]
