@@ -19,3 +19,14 @@ pub(crate) fn context(ext: &http::Extensions) -> Option<&Arc<Render>> {
         None => ext.get::<AuthContext>().map(|c| &c.0),
     }
 }
+
+/// The URI the client addressed. Under axum's `Router::nest` the request's own URI has lost
+/// the outer path; axum keeps the original as `OriginalUri` (feature `axum`). A DPoP proof
+/// signs it, and path rules name it.
+pub(crate) fn addressed_uri<B>(req: &http::Request<B>) -> &http::Uri {
+    #[cfg(feature = "axum")]
+    if let Some(original) = req.extensions().get::<axum::extract::OriginalUri>() {
+        return &original.0;
+    }
+    req.uri()
+}

@@ -214,15 +214,8 @@ fn dpop_proof<B>(
             if !source::grammar::is_b64token(token.as_str()) {
                 return Err(Rejection::invalid_request("malformed DPoP token").in_dpop_scheme());
             }
-            // Under axum's `Router::nest` the request's URI has lost the outer path; the
-            // client signed the path it addressed, which axum keeps as `OriginalUri`.
-            #[cfg(feature = "axum")]
-            let uri = req
-                .extensions()
-                .get::<axum::extract::OriginalUri>()
-                .map_or(req.uri(), |original| &original.0);
-            #[cfg(not(feature = "axum"))]
-            let uri = req.uri();
+            // The client signed the URL it addressed.
+            let uri = super::context::addressed_uri(req);
             dpop.verify(req.headers(), req.method(), uri, token.as_str())
                 .map(Some)
         }

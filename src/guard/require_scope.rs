@@ -396,14 +396,19 @@ where
         match self.guard.check_rejection(req.extensions()) {
             Ok(()) => BearerFuture::inner_future(self.inner.call(req)),
             Err((rejection, render)) => {
-                #[cfg(feature = "tracing")]
-                crate::reject::trace::rejection(&rejection, req.method(), req.uri());
-                BearerFuture::rejected_response(render.respond_to(
-                    &rejection,
-                    req.method(),
-                    req.headers(),
-                ))
+                BearerFuture::rejected_response(reject(&req, &rejection, &render))
             }
         }
     }
+}
+
+/// A guard's answer to `req` (and its trace): gRPC for a gRPC call, else HTTP.
+pub(crate) fn reject<B, ResBody: From<Bytes>>(
+    req: &Request<B>,
+    rejection: &Rejection,
+    render: &Render,
+) -> Response<ResBody> {
+    #[cfg(feature = "tracing")]
+    crate::reject::trace::rejection(rejection, req.method(), req.uri());
+    render.respond_to(rejection, req.method(), req.headers())
 }

@@ -31,8 +31,9 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::require_scope::reject;
 use super::require_scope::ScopeGuard;
-use crate::bearer::context::context;
+use crate::bearer::context::{addressed_uri, context};
 use crate::bearer::future::ResponseFuture;
 use crate::error::ConfigError;
 use crate::reject::render::Render;
@@ -277,25 +278,11 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        // Under axum's `Router::nest` the request's URI has lost the outer path; rules name
-        // the path the client addressed, which axum keeps as `OriginalUri`.
-        #[cfg(feature = "axum")]
-        let path = req
-            .extensions()
-            .get::<axum::extract::OriginalUri>()
-            .map_or(req.uri().path(), |original| original.0.path());
-        #[cfg(not(feature = "axum"))]
-        let path = req.uri().path();
-        match self.map.check(path, req.extensions()) {
+        // Rules name the path the client addressed (under `Router::nest`, too).
+        match self.map.check(addressed_uri(&req).path(), req.extensions()) {
             Ok(()) => ResponseFuture::inner_future(self.inner.call(req)),
             Err((rejection, render)) => {
-                #[cfg(feature = "tracing")]
-                crate::reject::trace::rejection(&rejection, req.method(), req.uri());
-                ResponseFuture::rejected_response(render.respond_to(
-                    &rejection,
-                    req.method(),
-                    req.headers(),
-                ))
+                ResponseFuture::rejected_response(reject(&req, &rejection, &render))
             }
         }
     }
