@@ -7,7 +7,6 @@ use std::sync::Arc;
 use super::codec::parse_claims;
 use super::segments::Segments;
 use super::signature::verify;
-use super::validator::Step;
 use crate::cache::TokenCache;
 use crate::claims::grant::Grant;
 use crate::claims::registered::Registered;
@@ -114,10 +113,21 @@ impl Inner {
     /// Validate a JWS (its length was checked by the caller): the verified-token cache
     /// first, then every step.
     ///
-    /// A cache hit answers the [`Step`] itself rather than through [`Inner::run`]'s
+    /// A cache hit answers through `hit` rather than through [`Inner::run`]'s
     /// `Result<_, Halt>`: the hit is the hot path, and each conversion of the answer costs it
     /// moves and tests.
-    pub(crate) fn step(&self, token: &str, may_wait: bool, binding: Option<&str>) -> Step {
+    ///
+    /// `hit` and `ran` shape the two answers into the caller's type (the validator's step),
+    /// so that this file need not know it; both are inlined.
+    #[inline]
+    pub(crate) fn step<S>(
+        &self,
+        token: &str,
+        may_wait: bool,
+        binding: Option<&str>,
+        hit: impl FnOnce(Result<Authenticated, TokenError>) -> S,
+        ran: impl FnOnce(Result<Authenticated, Halt>) -> S,
+    ) -> S {
         let keys_version = match &self.cache {
             Some(cache) => {
                 let version = self.keys_version();
@@ -125,14 +135,14 @@ impl Inner {
                     // Only while the key set would still verify it: past a remote set's stale
                     // window, the request gets what it would get without the cache.
                     if self.keys_usable() {
-                        return Step::Done(self.recheck_cached(auth, binding));
+                        return hit(self.recheck_cached(auth, binding));
                     }
                 }
                 version
             }
             None => 0,
         };
-        self.run(token, may_wait, binding, keys_version).into()
+        ran(self.run(token, may_wait, binding, keys_version))
     }
 
     /// Validate a JWS that the cache did not answer for; `keys_version`: the key set version

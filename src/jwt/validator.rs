@@ -218,7 +218,9 @@ impl Validator {
                 if inner.introspection.is_some() && !super::segments::jws_shaped(token) {
                     return self.after(inner, || inner.step_opaque(self, token, binding));
                 }
-                self.after(inner, || inner.step(token, may_wait, binding))
+                self.after(inner, || {
+                    inner.step(token, may_wait, binding, Step::Done, Step::from)
+                })
             }
             Kind::Many { by_issuer, max_len } => {
                 if let Err(e) = rules::length::check(token.len(), *max_len) {
