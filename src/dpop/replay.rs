@@ -132,3 +132,28 @@ impl ReplayStore for Replay {
         Pending::Ready(Ok(self.insert_keys(owner, key, proof.expires, proof.now)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Proof keys whose entries have all expired are swept out once their shard of keys is
+    /// full: a stream of one-off keys (one fresh key per request) cannot grow the cache
+    /// without bound.
+    #[test]
+    fn keys_without_live_entries_do_not_accumulate() {
+        // One entry per shard.
+        let r = Replay::new(SHARDS, &[1; 32]);
+        for i in 0..100u64 {
+            let now = 1000 + i * 20;
+            // Every key and every proof in shard 0; each proof dead before the next.
+            let (owner, key) = (i * SHARDS as u64, u128::from(i) * SHARDS as u128);
+            assert!(matches!(
+                r.insert_keys(owner, key, now + 10, now),
+                Insert::Fresh
+            ));
+        }
+        let keys = r.owners[0].lock().unwrap().live.len();
+        assert_eq!(keys, 1, "only the last key is remembered");
+    }
+}

@@ -247,3 +247,65 @@ fn record_now(dpop: &Dpop, proof: &Proof) -> Result<(), Rejection> {
         Pending::Later(_) => panic!("the in-memory replay store answers at once"),
     }
 }
+
+/// An entry is forgotten at the second it expires (when a proof that late would be refused as
+/// expired anyway), and not before: a sweep of a full shard drops expired entries only.
+#[test]
+fn replay_entries_live_until_their_expiry_exactly() {
+    let r = Replay::new(SHARDS, &[1; 32]);
+    assert!(matches!(r.insert_keys(7, 1, 100, 10), Insert::Fresh));
+    assert!(matches!(r.insert_keys(7, 1, 200, 99), Insert::Replayed));
+    // At 100 the entry is dead: the same jti is fresh again (a proof with a later `iat`).
+    assert!(matches!(r.insert_keys(7, 1, 200, 100), Insert::Fresh));
+    // One entry per shard: a full shard is swept at the second its only entry expires.
+    let same_shard = 1 + SHARDS as u128;
+    assert!(matches!(
+        r.insert_keys(8, same_shard, 300, 199),
+        Insert::Full
+    ));
+    assert!(matches!(
+        r.insert_keys(8, same_shard, 300, 200),
+        Insert::Fresh
+    ));
+}
+
+/// When a shard of proof keys fills up, the keys without live entries are swept out, but a
+/// key's live entries survive the sweep: its quota still holds afterwards.
+#[test]
+fn sweeping_proof_keys_keeps_every_live_entry() {
+    // 16 entries per shard, quota 8 per key.
+    let r = Replay::new(16 * SHARDS, &[1; 32]);
+    assert_eq!(r.quota, 8);
+    // Proof keys all in proof-key shard 0.
+    let owner_shard = |i: u64| i * SHARDS as u64;
+    // Key 0 fills its quota with entries live until 1000, in distinct replay shards.
+    for k in 0..8u128 {
+        assert!(matches!(r.insert_keys(0, k, 1000, 10), Insert::Fresh));
+    }
+    // Fifteen other keys of the same shard, each with one entry live until 50: the shard of
+    // proof keys is now full (16 keys).
+    for i in 1..16u64 {
+        let key = u128::from(i) * SHARDS as u128 * 4 + 8;
+        assert!(
+            matches!(r.insert_keys(owner_shard(i), key, 50, 10), Insert::Fresh),
+            "key {i}"
+        );
+    }
+    // At 60 the next proof of key 0 triggers a sweep: the fifteen dead keys go, key 0's
+    // live entries stay, and its quota is still used up.
+    assert!(matches!(
+        r.insert_keys(0, 1 << 70, 1000, 60),
+        Insert::TooMany
+    ));
+    // Its entries are still replays.
+    for k in 0..8u128 {
+        assert!(matches!(r.insert_keys(0, k, 1000, 61), Insert::Replayed));
+    }
+}
+
+#[test]
+fn replay_debug_shows_the_bounds_and_not_the_secret() {
+    let r = Replay::new(100_000, &[0x5a; 32]);
+    let shown = format!("{r:?}");
+    assert_eq!(shown, "Replay { per_shard: 6250, quota: 1562, .. }");
+}

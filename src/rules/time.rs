@@ -72,3 +72,41 @@ pub(crate) fn check(c: &Registered, now: f64, leeway: f64, times: Times) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: Option<f64>, nbf: Option<f64>, iat: Option<f64>) -> Registered {
+        Registered {
+            exp,
+            nbf,
+            iat,
+            ..Registered::default()
+        }
+    }
+
+    /// The boundaries to the second (the clock's fractions of a second make them unreachable
+    /// through a validator): a token is expired at `exp + leeway`, valid from
+    /// `nbf - leeway`, and may be issued up to `leeway` ahead.
+    #[test]
+    fn each_time_claim_at_its_exact_boundary() {
+        let (now, leeway) = (1_000_000.0, 30.0);
+        for times in [Times::Jwt, Times::Answer, Times::Again] {
+            let at = |exp, nbf, iat| check(&claims(Some(exp), nbf, iat), now, leeway, times);
+            let exp = now + 3600.0;
+            assert_eq!(at(now - leeway, None, None), Err(TokenError::Expired));
+            assert_eq!(at(now - leeway + 1.0, None, None), Ok(()));
+            assert_eq!(at(exp, Some(now + leeway), None), Ok(()));
+            assert_eq!(
+                at(exp, Some(now + leeway + 1.0), None),
+                Err(TokenError::NotYetValid)
+            );
+            assert_eq!(at(exp, None, Some(now + leeway)), Ok(()));
+            assert_eq!(
+                at(exp, None, Some(now + leeway + 1.0)),
+                Err(TokenError::IssuedInFuture)
+            );
+        }
+    }
+}
