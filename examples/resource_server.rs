@@ -29,6 +29,8 @@
 //! | `RS_TOKEN_COOKIE` | also take the token from this cookie (cross-site rule: see `RS_ALLOWED_ORIGINS`) |
 //! | `RS_TOKEN_HEADER` | also take the raw token from this header (`x-api-token`) |
 //! | `RS_ALLOWED_ORIGINS` | comma-separated origins allowed to send cookie-borne tokens on unsafe methods and WebSocket upgrades |
+//! | `RS_CLIENT_CERT_HEADER` | certificate-bound tokens (RFC 8705): the client certificate comes in this header (RFC 9440 `Client-Cert`), believed only from `RS_TRUSTED_PROXIES` |
+//! | `RS_TRUSTED_PROXIES` | comma-separated peer IPs whose certificate header is believed (default `127.0.0.1,::1`); from any other peer the header is a 400 |
 //! | `RS_ACR_VALUES` | step-up for `GET /transfer`: comma-separated allowed `acr` values (default `urn:example:mfa`) |
 //! | `RS_MAX_AGE` | step-up for `GET /transfer`: the allowed age of `auth_time` in seconds (default 300) |
 //!
@@ -54,6 +56,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -62,6 +65,7 @@ use serde_json::{json, Value};
 use tower_bearer::dpop::Dpop;
 use tower_bearer::introspect::Introspection;
 use tower_bearer::metadata::ResourceMetadata;
+use tower_bearer::mtls::ClientCertificates;
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::store::redis::RedisStore;
 use tower_bearer::{
@@ -78,6 +82,7 @@ struct Config {
     dpop: Option<Dpop>,
     sources: TokenSources,
     transfer: ScopeGuard,
+    certificates: Option<ClientCertificates>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -244,6 +249,28 @@ async fn config() -> Result<Config, String> {
             .try_allowed_origins(origins.split(',').map(str::trim).filter(|o| !o.is_empty()))
             .map_err(|e| format!("RS_ALLOWED_ORIGINS: {e}"))?;
     }
+    let certificates = match var("RS_CLIENT_CERT_HEADER") {
+        Some(name) => {
+            let mut certificates = ClientCertificates::from_header(&name)
+                .map_err(|e| format!("RS_CLIENT_CERT_HEADER: {e}"))?
+                .peer_addr(|ext| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
+            if let Some(list) = var("RS_TRUSTED_PROXIES") {
+                let proxies = list
+                    .split(',')
+                    .map(|ip| ip.trim().parse())
+                    .collect::<Result<Vec<std::net::IpAddr>, _>>()
+                    .map_err(|_| {
+                        format!("RS_TRUSTED_PROXIES={list:?} must be comma-separated IP addresses")
+                    })?;
+                certificates = certificates.trusted_proxies(proxies);
+            }
+            Some(certificates)
+        }
+        None if var("RS_TRUSTED_PROXIES").is_some() => {
+            return Err("RS_TRUSTED_PROXIES needs RS_CLIENT_CERT_HEADER".into())
+        }
+        None => None,
+    };
     let acr = var("RS_ACR_VALUES").unwrap_or_else(|| "urn:example:mfa".into());
     let max_age = match var("RS_MAX_AGE") {
         None => 300,
@@ -264,6 +291,7 @@ async fn config() -> Result<Config, String> {
         dpop,
         sources,
         transfer,
+        certificates,
     })
 }
 
@@ -313,12 +341,18 @@ fn app(config: &Config) -> Result<Router, String> {
     if let Some(dpop) = &config.dpop {
         bearer = bearer.dpop(dpop.clone());
     }
+    if let Some(certificates) = &config.certificates {
+        bearer = bearer.client_certificates(certificates.clone());
+    }
     let metadata = match &config.resource {
         Some(resource) => {
             let mut metadata = ResourceMetadata::builder(resource.clone())
                 .authorization_server(config.issuer.clone());
             if let Some(dpop) = &config.dpop {
                 metadata = metadata.dpop(dpop);
+            }
+            if config.certificates.is_some() {
+                metadata = metadata.tls_client_certificate_bound_access_tokens(true);
             }
             let metadata = metadata
                 .scopes_from_guards(
@@ -394,6 +428,8 @@ async fn main() {
     };
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();
+    // The peer address decides whether a client certificate header is believed.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, app).await {
         eprintln!("resource_server: server error: {e}");
         std::process::exit(1);

@@ -62,7 +62,7 @@
 //!
 //! One module per capability: [`jwt`] (the [`Validator`]), [`keys`] (with [`keys::remote`]),
 //! [`claims`], [`scope`], [`reject`] (rejections and their rendering), [`bearer`] (the
-//! layer), [`dpop`], [`introspect`], [`metadata`], [`cache`], and [`store`], the seams for
+//! layer), [`dpop`], [`mtls`], [`introspect`], [`metadata`], [`cache`], and [`store`], the seams for
 //! state that instances share. Where a token is found, the claim rules and the guards are
 //! internal modules whose public items are re-exported here.
 //! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
@@ -85,6 +85,7 @@ pub mod introspect;
 pub mod jwt;
 pub mod keys;
 pub mod metadata;
+pub mod mtls;
 pub mod reject;
 mod rules;
 pub mod scope;

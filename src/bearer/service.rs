@@ -16,7 +16,10 @@ use crate::claims::Authenticated;
 use crate::dpop::{DpopMode, Proof};
 use crate::error::TokenError;
 use crate::jwt::{Step, Validator};
+#[cfg(feature = "tokio")]
+use crate::mtls::ClientCertificate;
 use crate::reject::Rejection;
+use crate::rules::binding::Presented;
 use crate::source::{self, BearerToken, RequestView, Via};
 use crate::store::Pending;
 
@@ -100,6 +103,17 @@ where
             }
         }
 
+        // The client certificate first: a certificate header nobody may send is refused
+        // whatever else the request carries.
+        let cert = match &config.certificates {
+            None => None,
+            Some(certificates) => match certificates.find(req.headers(), req.extensions()) {
+                Ok(cert) => cert,
+                Err(rejection) => {
+                    return ResponseFuture::rejected(reject(config, &req, &rejection), Mark::None)
+                }
+            },
+        };
         let max_len = config.validator.max_token_len();
         let found = if config.sources.needs_parts() {
             // A custom source reads the request's parts; the body stays aside meanwhile.
@@ -139,7 +153,10 @@ where
                 match dpop_proof(config, &req, &token, via) {
                     Err(rejection) => Err((rejection, private)),
                     Ok(proof) => {
-                        let binding = proof.as_ref().map(|p| p.jkt.as_str());
+                        let binding = Presented {
+                            dpop: proof.as_ref().map(|p| p.jkt.as_str()),
+                            cert: cert.as_ref(),
+                        };
                         let text = text.unwrap_or_else(|| token.as_str());
                         match config.validator.step(text, true, binding) {
                             Step::Done(Ok(auth)) => match record(config, proof.as_ref()) {
@@ -175,7 +192,8 @@ where
                                 let clone = self.inner.clone();
                                 let inner = std::mem::replace(&mut self.inner, clone);
                                 let config = self.config.clone();
-                                let future = slow_path(config, inner, req, token, proof, pending);
+                                let future =
+                                    slow_path(config, inner, req, token, proof, cert, pending);
                                 return ResponseFuture::waiting(Box::pin(future), private);
                             }
                         }
@@ -294,13 +312,17 @@ async fn slow_path<S, ReqBody, ResBody>(
     req: Request<ReqBody>,
     token: BearerToken,
     proof: Option<Proof>,
+    cert: Option<ClientCertificate>,
     pending: Step,
 ) -> Result<Response<ResBody>, S::Error>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     ResBody: From<Bytes>,
 {
-    let binding = proof.as_ref().map(|p| p.jkt.as_str());
+    let binding = Presented {
+        dpop: proof.as_ref().map(|p| p.jkt.as_str()),
+        cert: cert.as_ref(),
+    };
     #[cfg(feature = "remote")]
     let pending = match pending {
         Step::Wait(remote, generation) => {

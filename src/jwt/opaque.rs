@@ -5,7 +5,8 @@ use super::validator::{Kind, Step, Validator};
 use crate::claims::Authenticated;
 use crate::error::TokenError;
 use crate::introspect::answer::{self, Answer, Unusable};
-use crate::rules::{binding, Origin};
+use crate::rules::binding::{self, Presented};
+use crate::rules::Origin;
 use crate::source::grammar::is_b64token;
 use crate::store::StoredAnswer;
 
@@ -16,7 +17,7 @@ impl Inner {
         &self,
         validator: &Validator,
         token: &str,
-        binding: Option<&str>,
+        binding: Presented<'_>,
     ) -> Step {
         // Nothing reaches the endpoint unless it could be a token (RFC 6750 §2.1).
         if !is_b64token(token) {
@@ -48,7 +49,7 @@ impl Validator {
     pub(crate) async fn introspect(
         &self,
         token: &str,
-        binding: Option<&str>,
+        binding: Presented<'_>,
     ) -> Result<Authenticated, TokenError> {
         let Kind::One(inner) = &*self.inner else {
             return Err(TokenError::IntrospectionUnavailable { retry_after: 1 });

@@ -15,8 +15,9 @@ use crate::error::TokenError;
 #[cfg(feature = "remote")]
 use crate::keys::remote::{Lookup, RemoteKeys};
 use crate::keys::set::KeySet;
+use crate::rules::binding::{self, Presented};
 use crate::rules::typ::TypPolicy;
-use crate::rules::{binding, ClaimRules, Origin};
+use crate::rules::{ClaimRules, Origin};
 use crate::scope::hierarchy::CompiledHierarchy;
 use crate::scope::index::ScopeIndex;
 use crate::scope::{ScopeClaims, Scopes};
@@ -93,7 +94,7 @@ impl Inner {
     pub(crate) fn recheck_cached(
         &self,
         auth: Authenticated,
-        binding: Option<&str>,
+        binding: Presented<'_>,
     ) -> Result<Authenticated, TokenError> {
         let c = auth.claims().registered();
         binding::check(c.cnf.as_ref(), binding)?;
@@ -124,7 +125,7 @@ impl Inner {
         &self,
         token: &str,
         may_wait: bool,
-        binding: Option<&str>,
+        binding: Presented<'_>,
         hit: impl FnOnce(Result<Authenticated, TokenError>) -> S,
         ran: impl FnOnce(Result<Authenticated, Halt>) -> S,
     ) -> S {
@@ -151,7 +152,7 @@ impl Inner {
         &self,
         token: &str,
         may_wait: bool,
-        binding: Option<&str>,
+        binding: Presented<'_>,
         keys_version: u64,
     ) -> Result<Authenticated, Halt> {
         let s = Segments::split(token)?;
