@@ -44,6 +44,7 @@
 //! | route | needs |
 //! |---|---|
 //! | `GET /health` | nothing |
+//! | `GET /metrics` | nothing: Prometheus text (requests by outcome, token errors by reason, key fetches, cache, introspection, DPoP replays, decision time) |
 //! | `GET /me` | any valid token |
 //! | `GET /users` | `users:read` |
 //! | `GET /users/profile` | `users:read` and `users.profile:read` |
@@ -57,10 +58,12 @@ use std::net::SocketAddr;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::ConnectInfo;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::{json, Value};
 use tower_bearer::dpop::Dpop;
 use tower_bearer::introspect::Introspection;
@@ -327,7 +330,7 @@ async fn ws(upgrade: WebSocketUpgrade, claims: TokenClaims) -> Response {
     upgrade.on_upgrade(move |socket| echo(socket, claims))
 }
 
-fn app(config: &Config) -> Result<Router, String> {
+fn app(config: &Config, metrics: PrometheusHandle) -> Result<Router, String> {
     let users_read = RequireScopeLayer::all(["users:read"]);
     let users_write = RequireScopeLayer::all(["users:write"]);
     let profile = RequireScopeLayer::all(["users:read", "users.profile:read"]);
@@ -388,7 +391,14 @@ fn app(config: &Config) -> Result<Router, String> {
             get(ws).route_layer(RequireScopeLayer::all(["users:read"])),
         )
         .layer(bearer)
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }));
+        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route(
+            "/metrics",
+            get(move || {
+                let text = metrics.render();
+                async move { ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+            }),
+        );
     Ok(match metadata {
         Some(m) => router.layer(m.layer()),
         None => router,
@@ -419,7 +429,24 @@ async fn main() {
             eprintln!("resource_server: keys not loaded yet ({e}); answering 503 until they are");
         }
     });
-    let app = match app(&config) {
+    // Metrics through the `metrics` facade, rendered as Prometheus text at /metrics.
+    let metrics = match PrometheusBuilder::new().install_recorder() {
+        Ok(handle) => handle,
+        Err(e) => {
+            eprintln!("resource_server: cannot install the metrics recorder: {e}");
+            std::process::exit(2);
+        }
+    };
+    tower_bearer::metrics::describe();
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let app = match app(&config, metrics) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("resource_server: configuration error: {e}");

@@ -65,6 +65,9 @@
 //! layer), [`dpop`], [`mtls`], [`introspect`], [`metadata`], [`cache`], and [`store`], the seams for
 //! state that instances share. Where a token is found, the claim rules and the guards are
 //! internal modules whose public items are re-exported here.
+//! * `metrics`: counters and histograms through the `metrics` facade ([`metrics`]).
+//! * `tonic`: [`grpc::GrpcLayer`] for tonic servers.
+//! * `redis`: shared state on Redis or Valkey ([`store::redis`]).
 //! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
@@ -85,6 +88,11 @@ pub mod introspect;
 pub mod jwt;
 pub mod keys;
 pub mod metadata;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(not(feature = "metrics"))]
+#[allow(dead_code, unreachable_pub)]
+mod metrics;
 pub mod mtls;
 pub mod reject;
 mod rules;

@@ -871,6 +871,61 @@ async fn certificate_bound_tokens_from_a_proxy_header() {
 }
 
 #[tokio::test]
+async fn metrics_in_prometheus_text() {
+    let issuer = TestIssuer::new();
+    let jwks = JwksFile::new("rs-e2e-metrics", &issuer);
+    let server = start(&[
+        ("RS_ISSUER", issuer.issuer_id()),
+        ("RS_AUDIENCE", issuer.audience_id()),
+        ("RS_JWKS_FILE", jwks.path()),
+        ("RS_TOKEN_CACHE", "64"),
+    ]);
+    let addr = server.addr.as_str();
+    let valid = issuer
+        .token()
+        .scopes(["users:read"])
+        .subject("subject-4c1d")
+        .sign();
+    let expired = issuer.token().subject("subject-4c1d").expired().sign();
+    assert_eq!(get(addr, "GET", "/users", Some(&valid)).await.0, 200);
+    assert_eq!(get(addr, "GET", "/users", Some(&valid)).await.0, 200);
+    assert_eq!(get(addr, "GET", "/users", Some(&expired)).await.0, 401);
+    assert_eq!(get(addr, "GET", "/accounts", Some(&valid)).await.0, 403);
+    assert_eq!(get(addr, "GET", "/users", None).await.0, 401);
+
+    // Outside the layer, like /health.
+    let (status, _, text) = get(addr, "GET", "/metrics", None).await;
+    assert_eq!(status, 200);
+    for line in [
+        r#"tower_bearer_requests_total{outcome="accepted"} 3"#,
+        r#"tower_bearer_requests_total{outcome="rejected",error="invalid_token",status="401"} 1"#,
+        r#"tower_bearer_requests_total{outcome="rejected",error="unauthorized",status="401"} 1"#,
+        r#"tower_bearer_token_errors_total{reason="expired"} 1"#,
+        r#"tower_bearer_guard_rejections_total{error="insufficient_scope",status="403"} 1"#,
+        r#"tower_bearer_token_cache_total{result="hit"} 2"#,
+        "# TYPE tower_bearer_validation_seconds summary",
+        "# HELP tower_bearer_requests_total Requests the bearer layer decided, by outcome",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in:\n{text}");
+    }
+    assert!(
+        text.contains("tower_bearer_validation_seconds_count 5"),
+        "{text}"
+    );
+    for secret in [
+        valid.as_str(),
+        expired.as_str(),
+        "subject-4c1d",
+        "users:read",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "the metrics carry no token or claim value"
+        );
+    }
+}
+
+#[tokio::test]
 async fn transfer_needs_step_up() {
     let issuer = TestIssuer::new();
     let jwks = JwksFile::new("rs-e2e-step-up", &issuer);

@@ -16,8 +16,7 @@ use crate::claims::Authenticated;
 use crate::dpop::{DpopMode, Proof};
 use crate::error::TokenError;
 use crate::jwt::{Step, Validator};
-#[cfg(feature = "tokio")]
-use crate::mtls::ClientCertificate;
+use crate::metrics;
 use crate::reject::Rejection;
 use crate::rules::binding::Presented;
 use crate::source::{self, BearerToken, RequestView, Via};
@@ -103,6 +102,7 @@ where
             }
         }
 
+        let timer = metrics::Timer::start();
         // The client certificate first: a certificate header nobody may send is refused
         // whatever else the request carries.
         let cert = match &config.certificates {
@@ -176,6 +176,7 @@ where
                                     let config = self.config.clone();
                                     let future = async move {
                                         let recorded = recorded.await;
+                                        timer.done();
                                         call_or_reject(config, inner, req, token, auth, recorded)
                                             .await
                                     };
@@ -192,8 +193,15 @@ where
                                 let clone = self.inner.clone();
                                 let inner = std::mem::replace(&mut self.inner, clone);
                                 let config = self.config.clone();
-                                let future =
-                                    slow_path(config, inner, req, token, proof, cert, pending);
+                                let future = async move {
+                                    let binding = Presented {
+                                        dpop: proof.as_ref().map(|p| p.jkt.as_str()),
+                                        cert: cert.as_ref(),
+                                    };
+                                    let result = settle(&config, &token, binding, pending).await;
+                                    timer.done();
+                                    finish(config, inner, req, token, proof, result).await
+                                };
                                 return ResponseFuture::waiting(Box::pin(future), private);
                             }
                         }
@@ -201,6 +209,7 @@ where
                 }
             }
             Ok(None) if config.optional => {
+                metrics::unauthenticated();
                 req.extensions_mut()
                     .insert(AuthContext(config.render.clone()));
                 // A token in a cookie or named header would have changed this answer.
@@ -210,6 +219,7 @@ where
             // Rejections are `Cache-Control: no-store` whatever the source.
             Err(rejection) => Err((rejection, Mark::None)),
         };
+        timer.done();
         match result {
             Ok(private) => ResponseFuture::inner(self.inner.call(req), private),
             Err((rejection, private)) => {
@@ -281,12 +291,14 @@ fn reject<B, ResBody: From<Bytes>>(
 ) -> Response<ResBody> {
     #[cfg(feature = "tracing")]
     crate::reject::trace::rejection(rejection, req.method(), req.uri());
+    metrics::rejected(rejection);
     config
         .render
         .respond_to(rejection, req.method(), req.headers())
 }
 
 fn token_rejection(token: &BearerToken, err: TokenError) -> Rejection {
+    metrics::token_error(&err);
     let rejection = source::rejection_for(token, err);
     if token.is_dpop() {
         rejection.in_dpop_scheme()
@@ -296,6 +308,7 @@ fn token_rejection(token: &BearerToken, err: TokenError) -> Rejection {
 }
 
 fn insert<B>(req: &mut Request<B>, auth: Authenticated, token: BearerToken) {
+    metrics::accepted();
     let (claims, scopes) = auth.into_parts();
     let ext = req.extensions_mut();
     ext.insert(claims);
@@ -303,26 +316,15 @@ fn insert<B>(req: &mut Request<B>, auth: Authenticated, token: BearerToken) {
     ext.insert(token);
 }
 
-/// Wait for what `pending` needs (a key fetch, an introspection call, asynchronous checks),
-/// then answer.
+/// Wait for what `pending` needs (a key fetch, an introspection call, asynchronous checks):
+/// the token's verdict.
 #[cfg(feature = "tokio")]
-async fn slow_path<S, ReqBody, ResBody>(
-    config: Arc<Config>,
-    inner: S,
-    req: Request<ReqBody>,
-    token: BearerToken,
-    proof: Option<Proof>,
-    cert: Option<ClientCertificate>,
+async fn settle(
+    config: &Config,
+    token: &BearerToken,
+    binding: Presented<'_>,
     pending: Step,
-) -> Result<Response<ResBody>, S::Error>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<Bytes>,
-{
-    let binding = Presented {
-        dpop: proof.as_ref().map(|p| p.jkt.as_str()),
-        cert: cert.as_ref(),
-    };
+) -> Result<Authenticated, TokenError> {
     #[cfg(feature = "remote")]
     let pending = match pending {
         Step::Wait(remote, generation) => {
@@ -331,7 +333,8 @@ where
         }
         other => other,
     };
-    let result = match pending {
+    let _ = (config, token, binding);
+    match pending {
         Step::Done(result) => result,
         #[cfg(feature = "remote")]
         Step::Wait(remote, _) => Err(TokenError::Unavailable {
@@ -340,9 +343,7 @@ where
         #[cfg(feature = "remote")]
         Step::Introspect(v) => v.introspect(token.as_str(), binding).await,
         Step::Check(auth, v) => v.run_async_checks(auth).await,
-    };
-    let _ = binding;
-    finish(config, inner, req, token, proof, result).await
+    }
 }
 
 /// The end of the slow path: insert and call, or reject.

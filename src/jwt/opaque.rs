@@ -62,6 +62,9 @@ impl Validator {
         };
         let shared = introspection.shared_answer(token).await;
         let from_store = shared.is_some();
+        if from_store {
+            crate::metrics::introspection("shared");
+        }
         let json = match shared {
             Some(StoredAnswer::Active(json)) => Ok(json),
             Some(StoredAnswer::Refused) => {
@@ -73,6 +76,7 @@ impl Validator {
         let json = match json {
             Ok(json) => json,
             Err(e) => {
+                crate::metrics::introspection("error");
                 #[cfg(feature = "tracing")]
                 tracing::warn!(error = %e, "token introspection failed");
                 let _ = &e;
@@ -93,7 +97,15 @@ impl Validator {
                 introspection.share(token, answer, exp).await;
             }
         };
-        let registered = match answer::read(&json) {
+        let answer = answer::read(&json);
+        if !from_store {
+            crate::metrics::introspection(match &answer {
+                Ok(Answer::Active(_)) | Err(Unusable::Refused(_)) => "active",
+                Ok(Answer::Inactive) => "inactive",
+                Err(Unusable::NotAnAnswer) => "error",
+            });
+        }
+        let registered = match answer {
             Ok(Answer::Active(registered)) => registered,
             Ok(Answer::Inactive) => {
                 introspection.remember(token, None, None);

@@ -136,9 +136,11 @@ impl Inner {
                     // Only while the key set would still verify it: past a remote set's stale
                     // window, the request gets what it would get without the cache.
                     if self.keys_usable() {
+                        crate::metrics::token_cache(true);
                         return hit(self.recheck_cached(auth, binding));
                     }
                 }
+                crate::metrics::token_cache(false);
                 version
             }
             None => 0,

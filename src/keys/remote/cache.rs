@@ -36,6 +36,8 @@ struct State {
     last_attempt: Option<Instant>,
     next_retry: Option<Instant>,
     failures: u32,
+    /// When the current set was fetched.
+    fetched_at: Option<Instant>,
 }
 
 /// One remote key source with its cache.
@@ -147,6 +149,9 @@ impl RemoteKeys {
         let s = self.read();
         if let (Some(keys), Some(stale_until)) = (&s.keys, s.stale_until) {
             if now < stale_until {
+                if let Some(at) = s.fetched_at {
+                    crate::metrics::key_set_age(now.saturating_duration_since(at));
+                }
                 let refresh_due =
                     s.refresh_at.is_none_or(|t| now >= t) && s.next_retry.is_none_or(|t| now >= t);
                 let keys = keys.clone();
@@ -258,6 +263,8 @@ impl RemoteKeys {
                     .unwrap_or(self.options.default_ttl)
                     .clamp(self.options.min_ttl, self.options.max_ttl);
                 s.keys = Some(Arc::new(keys));
+                s.fetched_at = Some(now);
+                crate::metrics::jwks_fetch(true);
                 self.version.fetch_add(1, Ordering::AcqRel);
                 s.refresh_at = Some(later(now, ttl.mul_f64(0.8)));
                 let stale_until = later(now, ttl.saturating_add(self.options.stale_window));
@@ -272,6 +279,7 @@ impl RemoteKeys {
                 Ok(())
             }
             Err(e) => {
+                crate::metrics::jwks_fetch(false);
                 s.failures = s.failures.saturating_add(1);
                 let factor = 1u32 << (s.failures - 1).min(16);
                 let backoff = self
