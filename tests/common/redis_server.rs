@@ -11,6 +11,13 @@ pub(crate) struct RedisServer {
     child: Child,
 }
 
+impl RedisServer {
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
