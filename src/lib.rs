@@ -64,7 +64,8 @@
 //! [`claims`], [`scope`], [`reject`] (rejections and their rendering), [`bearer`] (the
 //! layer), [`dpop`], [`introspect`], [`metadata`], [`cache`], and [`store`], the seams for
 //! state that instances share. Where a token is found, the claim rules and the guards are
-//! internal modules whose public items are re-exported here.
+//! internal modules whose public items are re-exported here; [`mcp`] holds the guard that
+//! gives each tool of an MCP server its own scopes.
 //! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]

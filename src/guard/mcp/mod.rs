@@ -23,10 +23,10 @@
 //!
 //! ```
 //! use axum::Router;
-//! use tower_bearer::mcp::McpScopesLayer;
+//! use tower_bearer::mcp::{McpBody, McpScopesLayer};
 //! use tower_bearer::{BearerLayer, ScopeRequirement};
 //! # let validator = tower_bearer::testing::TestIssuer::new().validator();
-//! # let mcp_service = tower::service_fn(|_req: http::Request<axum::body::Body>| async {
+//! # let mcp_service = tower::service_fn(|_req: http::Request<McpBody<axum::body::Body>>| async {
 //! #     Ok::<_, std::convert::Infallible>(http::Response::new(axum::body::Body::empty()))
 //! # });
 //! let scopes = McpScopesLayer::new(ScopeRequirement::all(["mcp:tools"]))
