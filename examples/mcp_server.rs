@@ -31,7 +31,7 @@ use rmcp::model::{CallToolResult, ContentBlock, ServerCapabilities, ServerConfig
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{tool, tool_handler, tool_router, ErrorData, ServerHandler};
-use tower_bearer::mcp::{check_tool, McpScopesLayer};
+use tower_bearer::mcp::{check_tool, McpScopesLayer, DEFAULT_MCP_BODY_LIMIT};
 use tower_bearer::metadata::ResourceMetadata;
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::{BearerLayer, ScopeHierarchy, ScopeRequirement, TokenClaims, Validator};
@@ -151,6 +151,7 @@ fn app(config: &Config, resource: &str) -> Result<(Router, Validator), String> {
         .build()
         .map_err(|e| e.to_string())?;
     // rmcp refuses Host headers it does not know (DNS rebinding): allow the resource's host.
+    // Its body cap is the guard's, so that every message the guard read is one rmcp reads.
     let host = resource
         .parse::<http::Uri>()
         .ok()
@@ -159,7 +160,9 @@ fn app(config: &Config, resource: &str) -> Result<(Router, Validator), String> {
     let mcp = StreamableHttpService::new(
         || Ok(Tools),
         Arc::new(LocalSessionManager::default()),
-        StreamableHttpServerConfig::default().with_allowed_hosts([host]),
+        StreamableHttpServerConfig::default()
+            .with_allowed_hosts([host])
+            .with_max_request_body_bytes(DEFAULT_MCP_BODY_LIMIT),
     );
     let mcp = tower::ServiceBuilder::new()
         .layer(scopes)
