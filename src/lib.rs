@@ -100,6 +100,7 @@ pub use error::{CheckError, ConfigError, TokenError};
 #[cfg(feature = "axum")]
 pub use guard::extract;
 pub use guard::mcp;
+pub use guard::mcp::{McpScopes, McpScopesLayer};
 pub use guard::require_scope;
 pub use guard::require_scope::{RequireScope, RequireScopeLayer, ScopeGuard};
 pub use guard::scope_map;

@@ -36,6 +36,12 @@
 //!     // Optional mode: a request without a token reaches the guard, whose 401 names the scope.
 //!     .layer(BearerLayer::optional(validator));
 //! ```
+//!
+//! Rejections are written into the inner service's response body type, which must be
+//! `From<Bytes>`; rmcp's `StreamableHttpService` answers with a boxed body, so map it
+//! (`ServiceBuilder::map_response(|r| r.map(axum::body::Body::new))`), as
+//! `examples/mcp_server.rs` does. Give the MCP server a body cap no smaller than this
+//! guard's ([`McpScopesLayer::limit`]).
 
 mod check;
 mod message;
