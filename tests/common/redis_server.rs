@@ -12,7 +12,8 @@ pub(crate) struct RedisServer {
 }
 
 impl RedisServer {
-    /// The server's process id.
+    /// The server's process id (for the benches that read its CPU time).
+    #[allow(dead_code)]
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
