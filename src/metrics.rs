@@ -9,10 +9,10 @@
 //! |---|---|---|
 //! | `tower_bearer_requests_total` | counter | `outcome`: `accepted`, `unauthenticated` (an optional layer let a request without credentials through), `rejected`; rejected ones also `error` (the RFC 6750 / 9449 error code, `unauthorized` for no credentials) and `status` |
 //! | `tower_bearer_token_errors_total` | counter | `reason`: why a token was refused (`expired`, `invalid_signature`, `unknown_key`, `audience_mismatch`…, see [`TokenError`]) |
-//! | `tower_bearer_guard_rejections_total` | counter | `error` (`insufficient_scope`, `insufficient_user_authentication`, `access_denied`, `server_error`), `status` |
-//! | `tower_bearer_validation_seconds` | histogram | none: from the layer's call to its decision (including waits for keys, introspection, a shared store) |
+//! | `tower_bearer_guard_rejections_total` | counter | `error` (`insufficient_scope`, `insufficient_user_authentication`, `access_denied`, `unauthorized` for a guard behind an optional layer, `invalid_request` for a message the MCP guard cannot read, `server_error` for a guard without the layer), `status`: from the layers, the extractors and `#[require_scope]` |
+//! | `tower_bearer_validation_seconds` | histogram | none: from the layer's call to its decision (including waits for keys, introspection, a shared replay store) |
 //! | `tower_bearer_jwks_fetches_total` | counter | `outcome`: `ok`, `error` |
-//! | `tower_bearer_key_set_age_seconds` | gauge | none: the age of the remote key set used by the latest request |
+//! | `tower_bearer_key_set_age_seconds` | gauge | none: the age of the remote key set a request last looked up, also while it is past its stale window or being refetched (one gauge for every remote key set) |
 //! | `tower_bearer_token_cache_total` | counter | `result`: `hit`, `miss` (the verified-token cache) |
 //! | `tower_bearer_introspection_requests_total` | counter | `outcome`: `active`, `inactive`, `error`, `shared` (answered by another instance through the answer store) |
 //! | `tower_bearer_dpop_replays_refused_total` | counter | none |
@@ -204,7 +204,7 @@ pub(crate) fn dpop_replay() {
     ::metrics::counter!(DPOP_REPLAYS).increment(1);
 }
 
-/// A key set fetch's outcome and, after a success, the set's age (zero).
+/// A key set fetch's outcome.
 #[cfg(feature = "remote")]
 #[inline]
 pub(crate) fn jwks_fetch(ok: bool) {

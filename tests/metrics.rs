@@ -302,20 +302,33 @@ fn key_fetches_and_the_key_set_age_are_recorded() {
 fn describe_names_every_metric() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
+    use tower_bearer::metrics::*;
     metrics::with_local_recorder(&recorder, || {
-        tower_bearer::metrics::describe();
-        // Descriptions show in a snapshot once a metric exists.
-        metrics::counter!(tower_bearer::metrics::REQUESTS).increment(1);
-        metrics::histogram!(tower_bearer::metrics::VALIDATION_SECONDS).record(0.001);
+        describe();
+        // Descriptions show in a snapshot once a metric exists: make all nine exist.
+        for name in [
+            REQUESTS,
+            TOKEN_ERRORS,
+            GUARD_REJECTIONS,
+            JWKS_FETCHES,
+            TOKEN_CACHE,
+            INTROSPECTIONS,
+            DPOP_REPLAYS,
+        ] {
+            metrics::counter!(name).increment(1);
+        }
+        metrics::gauge!(KEY_SET_AGE).set(1.0);
+        metrics::histogram!(VALIDATION_SECONDS).record(0.001);
     });
     let snapshot = snapshotter.snapshot().into_vec();
+    assert_eq!(snapshot.len(), 9);
     for (key, unit, description, _) in snapshot {
         assert!(
             description.is_some(),
             "{:?} has a description",
             key.key().name()
         );
-        if key.key().name() == tower_bearer::metrics::VALIDATION_SECONDS {
+        if [VALIDATION_SECONDS, KEY_SET_AGE].contains(&key.key().name()) {
             assert_eq!(unit, Some(metrics::Unit::Seconds));
         }
     }

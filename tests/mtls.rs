@@ -3,6 +3,9 @@
 //! and an axum server behind which a "proxy" forwards the certificate in RFC 9440's
 //! `Client-Cert` header.
 
+#[path = "common/introspection.rs"]
+mod introspection_endpoint;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -356,4 +359,224 @@ fn the_metadata_can_announce_certificate_bound_tokens() {
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(metadata.json()).unwrap();
     assert_eq!(doc["tls_client_certificate_bound_access_tokens"], true);
+}
+
+/// A request as a TLS server hands it on: the connection's certificate in the extensions.
+fn on_connection(
+    cert: Option<&ClientCertificate>,
+    auth: &str,
+    proof: Option<&str>,
+) -> Request<axum::body::Body> {
+    let mut req = Request::get("https://api.test/me")
+        .header("host", "api.test")
+        .header("authorization", auth);
+    if let Some(proof) = proof {
+        req = req.header("dpop", proof);
+    }
+    let mut req = req.body(axum::body::Body::empty()).unwrap();
+    if let Some(cert) = cert {
+        req.extensions_mut().insert(cert.clone());
+    }
+    req
+}
+
+async fn answer(app: &Router, req: Request<axum::body::Body>) -> (u16, String) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, challenge)
+}
+
+#[tokio::test]
+async fn bound_by_key_and_certificate_needs_both() {
+    use tower_bearer::dpop::Dpop;
+    use tower_bearer::testing::DpopClient;
+    use tower_bearer::Algorithm;
+    let issuer = TestIssuer::new();
+    let client = DpopClient::new(Algorithm::ES256);
+    let alice = ClientCertificate::from_der(vec![0x30, 0x01, 0x0a]);
+    let mallory = ClientCertificate::from_der(vec![0x30, 0x01, 0x0b]);
+    let app = Router::new().route("/me", get(me)).layer(
+        BearerLayer::new(issuer.validator())
+            .dpop(
+                Dpop::allowed()
+                    .public_base_url("https://api.test")
+                    .build()
+                    .unwrap(),
+            )
+            .client_certificates(ClientCertificates::from_connection()),
+    );
+    let both = issuer
+        .token()
+        .claim(
+            "cnf",
+            serde_json::json!({ "jkt": client.jkt(), "x5t#S256": alice.thumbprint() }),
+        )
+        .sign();
+    let dpop = |token: &str| {
+        (
+            format!("DPoP {token}"),
+            client.proof("GET", "https://api.test/me", token),
+        )
+    };
+    let (auth, proof) = dpop(&both);
+    assert_eq!(
+        answer(&app, on_connection(Some(&alice), &auth, Some(&proof)))
+            .await
+            .0,
+        200
+    );
+    let (auth, proof) = dpop(&both);
+    let (status, challenge) = answer(&app, on_connection(None, &auth, Some(&proof))).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("none was presented"), "{challenge}");
+    let (auth, proof) = dpop(&both);
+    let (status, challenge) =
+        answer(&app, on_connection(Some(&mallory), &auth, Some(&proof))).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("does not match"), "{challenge}");
+    // The certificate alone does not do: the key binding needs its proof.
+    let (status, challenge) = answer(
+        &app,
+        on_connection(Some(&alice), &format!("Bearer {both}"), None),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("sender-constrained"), "{challenge}");
+
+    // Bound to the certificate only, presented with a DPoP proof: not a DPoP-bound token.
+    let cert_only = issuer.token().certificate_bound(&alice).sign();
+    let (auth, proof) = dpop(&cert_only);
+    let (status, challenge) = answer(&app, on_connection(Some(&alice), &auth, Some(&proof))).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("not DPoP-bound"), "{challenge}");
+    let (status, _) = answer(
+        &app,
+        on_connection(Some(&alice), &format!("Bearer {cert_only}"), None),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_bound_token_waiting_for_keys_still_needs_its_certificate() {
+    use tower_bearer::remote::RemoteOptions;
+    use tower_bearer::testing::{TEST_AUDIENCE, TEST_ISSUER};
+    let issuer = TestIssuer::new();
+    let jwks = issuer.jwks();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let keys = Router::new().route("/jwks", get(move || async move { jwks }));
+    tokio::spawn(async move { axum::serve(listener, keys).await });
+    let remote = || {
+        tower_bearer::Validator::builder()
+            .issuer(TEST_ISSUER)
+            .audience(TEST_AUDIENCE)
+            .jwks_url(format!("http://{addr}/jwks"))
+            .remote_options(RemoteOptions::new().allow_http(true))
+            .build()
+            .unwrap()
+    };
+    let alice = ClientCertificate::from_der(vec![0x30, 0x01, 0x0a]);
+    let mallory = ClientCertificate::from_der(vec![0x30, 0x01, 0x0b]);
+    let bound = format!("Bearer {}", issuer.token().certificate_bound(&alice).sign());
+    // Each request is the first of a fresh validator: it waits for the key fetch.
+    for (cert, expected) in [(Some(&alice), 200), (Some(&mallory), 401), (None, 401)] {
+        let app = Router::new().route("/me", get(me)).layer(
+            BearerLayer::new(remote()).client_certificates(ClientCertificates::from_connection()),
+        );
+        assert_eq!(
+            answer(&app, on_connection(cert, &bound, None)).await.0,
+            expected
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_introspected_bound_token_needs_its_certificate_on_every_hit() {
+    use tower_bearer::introspect::Introspection;
+    use tower_bearer::remote::RemoteOptions;
+    use tower_bearer::testing::{TEST_AUDIENCE, TEST_ISSUER};
+    const OPAQUE: &str = "Xk2vq8NnR4tYb7LmP0sWc3HdJ9fGa1Ue";
+    let alice = ClientCertificate::from_der(vec![0x30, 0x01, 0x0a]);
+    let mallory = ClientCertificate::from_der(vec![0x30, 0x01, 0x0b]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let answer_json = serde_json::json!({
+        "active": true, "scope": "users:read", "iss": TEST_ISSUER, "aud": TEST_AUDIENCE,
+        "exp": now + 600, "cnf": { "x5t#S256": alice.thumbprint() },
+    });
+    let (url, calls) =
+        introspection_endpoint::introspection_endpoint(vec![(OPAQUE, answer_json)]).await;
+    let validator = tower_bearer::Validator::builder()
+        .issuer(TEST_ISSUER)
+        .audience(TEST_AUDIENCE)
+        .introspection(
+            Introspection::builder("rs", "secret")
+                .endpoint(url)
+                .remote_options(RemoteOptions::new().allow_http(true))
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let app = Router::new().route("/me", get(me)).layer(
+        BearerLayer::new(validator).client_certificates(ClientCertificates::from_connection()),
+    );
+    let auth = format!("Bearer {OPAQUE}");
+    // The first answer is asked for with the wrong certificate, then reused from the cache.
+    assert_eq!(
+        answer(&app, on_connection(Some(&mallory), &auth, None))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        answer(&app, on_connection(Some(&alice), &auth, None))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(answer(&app, on_connection(None, &auth, None)).await.0, 401);
+    assert_eq!(
+        answer(&app, on_connection(Some(&mallory), &auth, None))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        answer(&app, on_connection(Some(&alice), &auth, None))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one call, then the cache"
+    );
+}
+
+#[tokio::test]
+async fn unauthenticated_answers_vary_on_the_certificate_header() {
+    let issuer = TestIssuer::new();
+    let app = Router::new().route("/", get(|| async { "hello" })).layer(
+        BearerLayer::optional(issuer.validator())
+            .client_certificates(ClientCertificates::from_header("client-cert").unwrap()),
+    );
+    let req = Request::get("/").body(axum::body::Body::empty()).unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let vary: Vec<_> = res.headers().get_all("vary").iter().collect();
+    assert!(
+        vary.iter()
+            .any(|v| v.to_str().unwrap().contains("client-cert")),
+        "{vary:?}"
+    );
 }

@@ -110,7 +110,8 @@ where
             Some(certificates) => match certificates.find(req.headers(), req.extensions()) {
                 Ok(cert) => cert,
                 Err(rejection) => {
-                    return ResponseFuture::rejected(reject(config, &req, &rejection), Mark::None)
+                    timer.done();
+                    return ResponseFuture::rejected(reject(config, &req, &rejection), Mark::None);
                 }
             },
         };
@@ -144,6 +145,7 @@ where
                 if via.ambient() {
                     if let Err(rejection) = config.sources.check_origin(req.method(), req.headers())
                     {
+                        timer.done();
                         return ResponseFuture::rejected(
                             reject(config, &req, &rejection),
                             Mark::None,
@@ -199,8 +201,7 @@ where
                                         cert: cert.as_ref(),
                                     };
                                     let result = settle(&config, &token, binding, pending).await;
-                                    timer.done();
-                                    finish(config, inner, req, token, proof, result).await
+                                    finish(config, inner, req, token, proof, result, timer).await
                                 };
                                 return ResponseFuture::waiting(Box::pin(future), private);
                             }
@@ -355,6 +356,7 @@ async fn finish<S, ReqBody, ResBody>(
     token: BearerToken,
     proof: Option<Proof>,
     result: Result<Authenticated, TokenError>,
+    timer: metrics::Timer,
 ) -> Result<Response<ResBody>, S::Error>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -363,8 +365,12 @@ where
     match result {
         Ok(auth) => {
             let recorded = record(&config, proof.as_ref()).resolve().await;
+            timer.done();
             call_or_reject(config, inner, req, token, auth, recorded).await
         }
-        Err(err) => Ok(reject(&config, &req, &token_rejection(&token, err))),
+        Err(err) => {
+            timer.done();
+            Ok(reject(&config, &req, &token_rejection(&token, err)))
+        }
     }
 }

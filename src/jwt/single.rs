@@ -140,12 +140,23 @@ impl Inner {
                         return hit(self.recheck_cached(auth, binding));
                     }
                 }
-                crate::metrics::token_cache(false);
                 version
             }
             None => 0,
         };
-        ran(self.run(token, may_wait, binding, keys_version))
+        let result = self.run(token, may_wait, binding, keys_version);
+        #[cfg(feature = "metrics")]
+        if self.cache.is_some() {
+            // A run that waits for keys is asked again once they are in: count that one.
+            #[cfg(feature = "remote")]
+            let waits = matches!(result, Err(Halt::Wait(..)));
+            #[cfg(not(feature = "remote"))]
+            let waits = false;
+            if !waits {
+                crate::metrics::token_cache(false);
+            }
+        }
+        ran(result)
     }
 
     /// Validate a JWS that the cache did not answer for; `keys_version`: the key set version

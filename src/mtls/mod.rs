@@ -145,8 +145,18 @@ impl ClientCertificates {
     }
 
     /// Also the RFC 9440 header `name` (`client-cert`), believed only from the trusted
-    /// proxies (default: `127.0.0.1` and `::1`). A request without the header still gets the
-    /// connection's own certificate, if any.
+    /// proxies (default: `127.0.0.1` and `::1`).
+    ///
+    /// From a trusted proxy, the header is the whole truth: without it the client presented
+    /// no certificate (the proxy's own certificate on the connection is not the client's).
+    /// From any other peer the connection's own certificate counts, and the header is a
+    /// `400`.
+    ///
+    /// The default trusts every process on this host: behind a proxy on the same host that
+    /// forwards `Client-Cert` from clients unchanged, anyone could present anyone's
+    /// certificate. Make the proxy strip the header from what clients send, and list the
+    /// proxy's own address with [`trusted_proxies`](Self::trusted_proxies) when other
+    /// processes on the host are not to be trusted.
     pub fn from_header(name: impl AsRef<str>) -> Result<Self, ConfigError> {
         let name = HeaderName::from_bytes(name.as_ref().as_bytes()).map_err(|_| {
             ConfigError::Invalid(
@@ -192,30 +202,37 @@ impl ClientCertificates {
         headers: &HeaderMap,
         extensions: &Extensions,
     ) -> Result<Option<ClientCertificate>, Rejection> {
-        if let Some(name) = &self.header {
-            let mut values = headers.get_all(name).iter();
-            if let Some(value) = values.next() {
-                let trusted = (self.peer)(extensions)
-                    .map(|ip| self.trusted.contains(&ip.to_canonical()))
-                    .unwrap_or(false);
-                if !trusted {
-                    return Err(Rejection::invalid_request(
-                        "client certificate header from an untrusted peer",
-                    ));
-                }
-                if values.next().is_some() {
-                    return Err(Rejection::invalid_request(
-                        "more than one client certificate header",
-                    ));
-                }
-                return header::parse(value.as_bytes())
-                    .map(|der| Some(ClientCertificate::from_der(der)))
-                    .ok_or_else(|| {
-                        Rejection::invalid_request("malformed client certificate header")
-                    });
-            }
+        let Some(name) = &self.header else {
+            return Ok(extensions.get::<ClientCertificate>().cloned());
+        };
+        let trusted = || {
+            (self.peer)(extensions)
+                .map(|ip| self.trusted.contains(&ip.to_canonical()))
+                .unwrap_or(false)
+        };
+        let mut values = headers.get_all(name).iter();
+        let Some(value) = values.next() else {
+            // A trusted proxy that sends no header had no certificate from the client; the
+            // connection's certificate, if any, is the proxy's own.
+            return Ok(if trusted() {
+                None
+            } else {
+                extensions.get::<ClientCertificate>().cloned()
+            });
+        };
+        if !trusted() {
+            return Err(Rejection::invalid_request(
+                "client certificate header from an untrusted peer",
+            ));
         }
-        Ok(extensions.get::<ClientCertificate>().cloned())
+        if values.next().is_some() {
+            return Err(Rejection::invalid_request(
+                "more than one client certificate header",
+            ));
+        }
+        header::parse(value.as_bytes())
+            .map(|der| Some(ClientCertificate::from_der(der)))
+            .ok_or_else(|| Rejection::invalid_request("malformed client certificate header"))
     }
 }
 

@@ -138,12 +138,14 @@ fn the_connection_certificate_is_used_without_a_header() {
         let cert = source.find(&HeaderMap::new(), &ext).unwrap().unwrap();
         assert_eq!(cert.der(), [0x30, 0x00]);
     }
-    // A header from a trusted proxy wins over the connection's certificate (the proxy's own).
+    // From a trusted proxy the header is the whole truth: the connection's certificate is
+    // the proxy's own, never the client's, with or without a header.
     let mut ext = from(IpAddr::V4(Ipv4Addr::LOCALHOST));
     ext.insert(ClientCertificate::from_der(vec![0x30, 0x00]));
     let source = ClientCertificates::from_header("client-cert").unwrap();
     let cert = source.find(&headers(&[HEADER]), &ext).unwrap().unwrap();
     assert_eq!(cert.der(), DER);
+    assert!(source.find(&HeaderMap::new(), &ext).unwrap().is_none());
     // Without a header source the header is ignored, whoever sends it.
     let cert = ClientCertificates::from_connection()
         .find(&headers(&["garbage"]), &Extensions::new())
@@ -155,4 +157,21 @@ fn the_connection_certificate_is_used_without_a_header() {
 fn an_invalid_header_name_is_a_configuration_error() {
     let err = ClientCertificates::from_header("client cert").unwrap_err();
     assert!(err.to_string().contains("not a valid header name"), "{err}");
+}
+
+#[test]
+fn debug_names_the_header_and_the_proxies() {
+    let source = ClientCertificates::from_header("client-cert")
+        .unwrap()
+        .trusted_proxies([IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7))]);
+    let shown = format!("{source:?}");
+    assert!(
+        shown.contains("client-cert") && shown.contains("10.0.0.7"),
+        "{shown}"
+    );
+    assert_eq!(
+        source.header_name().map(|h| h.as_str()),
+        Some("client-cert")
+    );
+    assert_eq!(ClientCertificates::from_connection().header_name(), None);
 }

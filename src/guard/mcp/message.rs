@@ -8,8 +8,10 @@
 //! * a repeated key in the message or in its `params`: serde's derived structs refuse some
 //!   repeats and `serde_json::Value` keeps the last one, so two readers could see different
 //!   methods or tools;
-//! * anything but an object, invalid JSON, trailing bytes, nesting past serde_json's depth
-//!   limit;
+//! * a body that is not UTF-8 (JSON text is; serde_json does not check the strings it skips);
+//! * anything but an object, invalid JSON, trailing bytes. (Values the decision does not read
+//!   are skipped without recursion, however deep they nest: the MCP server reading the same
+//!   bytes refuses what it cannot parse, and then no tool runs);
 //! * a `method` that is not a string;
 //! * a `tools/call` whose `params` is not an object with a string `name`: serde's derived
 //!   structs also accept an array (`["admin_reset", {}]`), which would name a tool that this
@@ -39,6 +41,9 @@ pub(super) struct Message {
 /// Read `body` as one JSON-RPC message. `Err` names what is wrong, for an
 /// `invalid_request` description.
 pub(super) fn parse(body: &[u8]) -> Result<Message, &'static str> {
+    if std::str::from_utf8(body).is_err() {
+        return Err("request body is not UTF-8");
+    }
     let reason = Cell::new(None);
     let mut de = serde_json::Deserializer::from_slice(body);
     let read = de

@@ -147,11 +147,12 @@ impl RemoteKeys {
     pub(crate) fn lookup(self: &Arc<Self>) -> Lookup {
         let now = Instant::now();
         let s = self.read();
+        // Also past the stale window and while fetches fail: an alert on the age must fire.
+        if let Some(at) = s.fetched_at {
+            crate::metrics::key_set_age(now.saturating_duration_since(at));
+        }
         if let (Some(keys), Some(stale_until)) = (&s.keys, s.stale_until) {
             if now < stale_until {
-                if let Some(at) = s.fetched_at {
-                    crate::metrics::key_set_age(now.saturating_duration_since(at));
-                }
                 let refresh_due =
                     s.refresh_at.is_none_or(|t| now >= t) && s.next_retry.is_none_or(|t| now >= t);
                 let keys = keys.clone();
@@ -280,6 +281,9 @@ impl RemoteKeys {
             }
             Err(e) => {
                 crate::metrics::jwks_fetch(false);
+                if let Some(at) = s.fetched_at {
+                    crate::metrics::key_set_age(now.saturating_duration_since(at));
+                }
                 s.failures = s.failures.saturating_add(1);
                 let factor = 1u32 << (s.failures - 1).min(16);
                 let backoff = self
