@@ -138,3 +138,13 @@ pub fn find_token_in_cookies(
         Err(r) => Err(r.status().as_u16()),
     }
 }
+
+/// Read an RFC 9440 `Client-Cert` header value: the certificate's DER bytes, or `None`.
+pub fn client_cert_header(value: &[u8]) -> Option<Vec<u8>> {
+    crate::mtls::header::parse(value)
+}
+
+/// The MCP guard's reading of a JSON-RPC body: `(method, tool)` or why it is refused.
+pub fn mcp_message(body: &[u8]) -> Result<(Option<String>, Option<String>), &'static str> {
+    crate::guard::mcp::message::parse(body).map(|m| (m.method, m.tool))
+}

@@ -41,7 +41,7 @@
 //! # let _ = app; Ok(()) }
 //! ```
 
-mod header;
+pub(crate) mod header;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

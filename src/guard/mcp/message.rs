@@ -31,16 +31,16 @@ pub(super) const TOOLS_CALL: &str = "tools/call";
 
 /// What the scope decision reads from a message.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Message {
+pub(crate) struct Message {
     /// `None` for a response or an error (they have no `method`).
-    pub(super) method: Option<String>,
+    pub(crate) method: Option<String>,
     /// The tool a `tools/call` names.
-    pub(super) tool: Option<String>,
+    pub(crate) tool: Option<String>,
 }
 
 /// Read `body` as one JSON-RPC message. `Err` names what is wrong, for an
 /// `invalid_request` description.
-pub(super) fn parse(body: &[u8]) -> Result<Message, &'static str> {
+pub(crate) fn parse(body: &[u8]) -> Result<Message, &'static str> {
     if std::str::from_utf8(body).is_err() {
         return Err("request body is not UTF-8");
     }

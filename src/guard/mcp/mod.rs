@@ -44,7 +44,7 @@
 //! guard's ([`McpScopesLayer::limit`]).
 
 mod check;
-mod message;
+pub(crate) mod message;
 
 use std::fmt;
 use std::future::Future;
