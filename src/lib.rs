@@ -57,6 +57,8 @@
 //! * `tokio`: asynchronous claim checks with a deadline
 //!   ([`ValidatorBuilder::check_async`]); `remote` turns it on.
 //! * `testing`: [`testing::TestIssuer`] mints tokens for your tests.
+//! * `utoipa`: OpenAPI security schemes and each operation's `security`, from the same guards
+//!   that enforce them ([`openapi`]; utoipa 6).
 //!
 //! # Layout
 //!
@@ -85,6 +87,8 @@ pub mod introspect;
 pub mod jwt;
 pub mod keys;
 pub mod metadata;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 pub mod reject;
 mod rules;
 pub mod scope;
