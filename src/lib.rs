@@ -51,7 +51,8 @@
 //! * `aws-lc-rs` (default), `rust-crypto`: the crypto backend.
 //! * `axum`: extractors ([`extract`]) on `axum-core`; the `axum` crate itself (default
 //!   features off) only for `OriginalUri`, the path a client addressed under `Router::nest`.
-//! * `macros`: `#[require_scope(...)]` for axum handlers.
+//! * `macros`: `#[require_scope(...)]` for axum handlers; `guard_of!(handler)` names the
+//!   guard it generated (to document the route, feature `utoipa`).
 //! * `remote`: keys from a JWKS URL or issuer discovery, cached ([`remote`]), and opaque
 //!   tokens through RFC 7662 introspection ([`introspect`]); needs tokio.
 //! * `tokio`: asynchronous claim checks with a deadline
@@ -120,7 +121,7 @@ pub use source::form::FormTokenLayer;
 pub use source::{BearerToken, TokenSources};
 
 #[cfg(feature = "macros")]
-pub use tower_bearer_macros::require_scope;
+pub use tower_bearer_macros::{guard_of, require_scope};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
