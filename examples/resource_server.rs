@@ -49,19 +49,27 @@
 //! | `GET /accounts` | `accounts:read` or `accounts:write` |
 //! | `GET /transfer` | `accounts:write`, then step-up (RFC 9470): `acr` and `auth_time` |
 //! | `GET /ws` | `users:read`; a WebSocket that echoes text frames and closes when the token expires |
+//! | `GET /openapi.json` | nothing: OpenAPI 3.1, each operation's `security` from the guard on it |
+//!
+//! Each route is declared once, in `routes()`, with the guard that enforces it: the router
+//! and `/openapi.json` are both built from that table. The document's `oauth2` scheme offers
+//! the client credentials flow at the token endpoint that discovery found (with neither
+//! `RS_JWKS_FILE` nor `RS_JWKS_URL`; `503` until the discovery document has been read), else
+//! at `RS_ISSUER` + `/token`; an `http` bearer scheme (JWT) is offered too.
 
 use std::io::Write;
 use std::net::SocketAddr;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::get;
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use tower_bearer::dpop::Dpop;
 use tower_bearer::introspect::Introspection;
 use tower_bearer::metadata::ResourceMetadata;
+use tower_bearer::openapi::{OpenApiSecurity, SecuritySchemes};
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::store::redis::RedisStore;
 use tower_bearer::{
@@ -78,6 +86,8 @@ struct Config {
     dpop: Option<Dpop>,
     sources: TokenSources,
     transfer: ScopeGuard,
+    /// Keys come from discovery: the token endpoint too.
+    discovery: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -160,6 +170,7 @@ async fn config() -> Result<Config, String> {
         remote = remote.cooldown(std::time::Duration::from_secs(secs));
     }
     builder = builder.remote_options(remote);
+    let discovery = var("RS_JWKS_FILE").is_none() && var("RS_JWKS_URL").is_none();
     match (var("RS_JWKS_FILE"), var("RS_JWKS_URL")) {
         (Some(_), Some(_)) => return Err("set RS_JWKS_FILE or RS_JWKS_URL, not both".into()),
         (Some(path), None) => {
@@ -264,6 +275,7 @@ async fn config() -> Result<Config, String> {
         dpop,
         sources,
         transfer,
+        discovery,
     })
 }
 
@@ -299,12 +311,153 @@ async fn ws(upgrade: WebSocketUpgrade, claims: TokenClaims) -> Response {
     upgrade.on_upgrade(move |socket| echo(socket, claims))
 }
 
+/// Who may call a route.
+#[derive(Clone)]
+enum Access {
+    /// Anyone: outside the bearer layer.
+    Public,
+    /// Any valid token.
+    Authenticated,
+    /// A valid token meeting this guard.
+    Guard(RequireScopeLayer),
+}
+
+/// One row of the route table.
+struct Route {
+    method: Method,
+    path: &'static str,
+    summary: &'static str,
+    /// The success status.
+    ok: u16,
+    access: Access,
+    handler: MethodRouter,
+}
+
+/// The route table: the router and `/openapi.json` are both built from it, so the guard on a
+/// route and its documented `security` are one value.
+fn routes(config: &Config) -> Vec<Route> {
+    let users_read = Access::Guard(RequireScopeLayer::all(["users:read"]));
+    let row = |method, path, summary, ok, access, handler| Route {
+        method,
+        path,
+        summary,
+        ok,
+        access,
+        handler,
+    };
+    let ok = |route: &'static str| get(move || async move { Json(json!({ "route": route })) });
+    vec![
+        row(Method::GET, "/health", "Liveness", 200, Access::Public,
+            get(|| async { Json(json!({ "status": "ok" })) })),
+        row(Method::GET, "/me", "The token's subject and scopes", 200, Access::Authenticated,
+            get(me)),
+        row(Method::GET, "/users", "List users", 200, users_read.clone(), ok("list users")),
+        row(Method::POST, "/users", "Create a user", 201,
+            Access::Guard(RequireScopeLayer::all(["users:write"])),
+            axum::routing::post(|| async {
+                (StatusCode::CREATED, Json(json!({ "route": "create user" })))
+            })),
+        row(Method::GET, "/users/profile", "User profiles", 200,
+            Access::Guard(RequireScopeLayer::all(["users:read", "users.profile:read"])),
+            ok("user profiles")),
+        row(Method::GET, "/accounts", "Accounts", 200,
+            Access::Guard(RequireScopeLayer::any(["accounts:read", "accounts:write"])),
+            ok("accounts")),
+        row(Method::GET, "/transfer",
+            "A transfer; also needs a recent strong authentication (RFC 9470 step-up: acr, auth_time)",
+            200, Access::Guard(RequireScopeLayer::from_guard(config.transfer.clone())),
+            ok("transfer")),
+        row(Method::GET, "/ws", "A WebSocket echoing text frames", 101, users_read, get(ws)),
+    ]
+}
+
+/// `GET /openapi.json`: OpenAPI 3.1 for the table, with the current token endpoint.
+struct ApiDoc {
+    /// Every row's method, path, summary, success status and access.
+    routes: Vec<(Method, &'static str, &'static str, u16, Access)>,
+    issuer: String,
+    validator: Validator,
+    discovery: bool,
+}
+
+impl ApiDoc {
+    fn document(&self) -> Result<String, String> {
+        use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+        use utoipa::openapi::{Info, OpenApi, Paths, ResponseBuilder};
+
+        let token_url = if self.discovery {
+            let endpoints = self.validator.discovered_endpoints();
+            let token = endpoints.as_ref().and_then(|e| e.token_endpoint());
+            token
+                .ok_or("the token endpoint is not known yet (discovery)")?
+                .to_owned()
+        } else {
+            format!("{}/token", self.issuer.trim_end_matches('/'))
+        };
+        let schemes = SecuritySchemes::new()
+            .client_credentials(token_url)
+            .bearer_jwt();
+        let mut security = OpenApiSecurity::new(schemes).public(Method::GET, "/openapi.json");
+        let mut paths = Paths::new();
+        let response = |text: &str| ResponseBuilder::new().description(text).build();
+        let mut add = |method: &Method, path: &str, summary: &str, ok: u16, access: &Access| {
+            let mut op = OperationBuilder::new()
+                .summary(Some(summary))
+                .response(ok.to_string(), response("Success"));
+            if !matches!(access, Access::Public) {
+                op = op.response("401", response("No valid token (RFC 6750)"));
+            }
+            if matches!(access, Access::Guard(_)) {
+                op = op.response("403", response("insufficient_scope"));
+            }
+            let method = match *method {
+                Method::POST => HttpMethod::Post,
+                _ => HttpMethod::Get,
+            };
+            paths.add_path_operation(path, vec![method], op);
+        };
+        add(
+            &Method::GET,
+            "/openapi.json",
+            "This document",
+            200,
+            &Access::Public,
+        );
+        for (method, path, summary, ok, access) in &self.routes {
+            add(method, path, summary, *ok, access);
+            security = match access {
+                Access::Public => security.public(method.clone(), *path),
+                Access::Authenticated => security.authenticated(method.clone(), *path),
+                Access::Guard(layer) => security.route(method.clone(), *path, layer),
+            };
+        }
+        let mut doc = OpenApi::new(
+            Info::new("tower-bearer reference resource server", "1.0.0"),
+            paths,
+        );
+        security.apply(&mut doc).map_err(|e| e.to_string())?;
+        doc.to_json().map_err(|e| e.to_string())
+    }
+}
+
+async fn openapi_json(doc: std::sync::Arc<ApiDoc>) -> Response {
+    match doc.document() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(e) => {
+            eprintln!("resource_server: /openapi.json: {e}");
+            let body = Json(json!({ "error": "temporarily_unavailable", "error_description": e }));
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "1")],
+                body,
+            )
+                .into_response()
+        }
+    }
+}
+
 fn app(config: &Config) -> Result<Router, String> {
-    let users_read = RequireScopeLayer::all(["users:read"]);
-    let users_write = RequireScopeLayer::all(["users:write"]);
-    let profile = RequireScopeLayer::all(["users:read", "users.profile:read"]);
-    let accounts = RequireScopeLayer::any(["accounts:read", "accounts:write"]);
-    let transfer = RequireScopeLayer::from_guard(config.transfer.clone());
+    let table = routes(config);
     let mut bearer =
         BearerLayer::new(config.validator.clone()).token_sources(config.sources.clone());
     if let Some(realm) = &config.realm {
@@ -313,6 +466,10 @@ fn app(config: &Config) -> Result<Router, String> {
     if let Some(dpop) = &config.dpop {
         bearer = bearer.dpop(dpop.clone());
     }
+    let guards = table.iter().filter_map(|r| match &r.access {
+        Access::Guard(layer) => Some(layer.guard()),
+        _ => None,
+    });
     let metadata = match &config.resource {
         Some(resource) => {
             let mut metadata = ResourceMetadata::builder(resource.clone())
@@ -321,9 +478,7 @@ fn app(config: &Config) -> Result<Router, String> {
                 metadata = metadata.dpop(dpop);
             }
             let metadata = metadata
-                .scopes_from_guards(
-                    [&users_read, &users_write, &profile, &accounts, &transfer].map(|l| l.guard()),
-                )
+                .scopes_from_guards(guards)
                 .build()
                 .map_err(|e| format!("RS_RESOURCE: {e}"))?;
             bearer = bearer.resource_metadata(&metadata);
@@ -331,30 +486,29 @@ fn app(config: &Config) -> Result<Router, String> {
         }
         None => None,
     };
-    let ok = |route: &'static str| move || async move { Json(json!({ "route": route })) };
-    let router = Router::new()
-        .route("/me", get(me))
-        .route(
-            "/users",
-            get(ok("list users")).route_layer(users_read).merge(
-                axum::routing::post(|| async {
-                    (StatusCode::CREATED, Json(json!({ "route": "create user" })))
-                })
-                .route_layer(users_write),
-            ),
-        )
-        .route(
-            "/users/profile",
-            get(ok("user profiles")).route_layer(profile),
-        )
-        .route("/accounts", get(ok("accounts")).route_layer(accounts))
-        .route("/transfer", get(ok("transfer")).route_layer(transfer))
-        .route(
-            "/ws",
-            get(ws).route_layer(RequireScopeLayer::all(["users:read"])),
-        )
+    let doc = std::sync::Arc::new(ApiDoc {
+        routes: table
+            .iter()
+            .map(|r| (r.method.clone(), r.path, r.summary, r.ok, r.access.clone()))
+            .collect(),
+        issuer: config.issuer.clone(),
+        validator: config.validator.clone(),
+        discovery: config.discovery,
+    });
+    let (mut protected, mut public) = (Router::new(), Router::new());
+    for route in table {
+        match route.access {
+            Access::Public => public = public.route(route.path, route.handler),
+            Access::Authenticated => protected = protected.route(route.path, route.handler),
+            Access::Guard(layer) => {
+                protected = protected.route(route.path, route.handler.route_layer(layer));
+            }
+        }
+    }
+    let router = protected
         .layer(bearer)
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }));
+        .merge(public)
+        .route("/openapi.json", get(move || openapi_json(doc.clone())));
     Ok(match metadata {
         Some(m) => router.layer(m.layer()),
         None => router,

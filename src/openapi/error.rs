@@ -22,9 +22,14 @@ pub enum OpenApiError {
     #[error("the oauth2 and the bearer scheme are both named {0:?}")]
     SameName(String),
     /// The document and the declared operations differ.
-    #[error("the OpenAPI document and the declared security differ:{}{}",
+    #[error(
+        "the OpenAPI document and the declared security differ:{}{}",
         list(" declared but not in the document: ", missing),
-        list(" in the document but not declared (declare them, as public if they are): ", undeclared))]
+        list(
+            " in the document but not declared (declare them, as public if they are): ",
+            undeclared
+        )
+    )]
     Mismatch {
         /// Declared operations the document lacks (`METHOD /path`).
         missing: Vec<String>,

@@ -28,7 +28,7 @@
 //! use http::Method;
 //! use tower_bearer::openapi::{OpenApiSecurity, SecuritySchemes};
 //! use tower_bearer::{BearerLayer, RequireScopeLayer};
-//! use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+//! use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 //! use utoipa::openapi::{Info, OpenApi, Paths, ResponseBuilder};
 //! # let validator = tower_bearer::testing::TestIssuer::new().validator();
 //!
@@ -54,7 +54,7 @@
 //! let op = || OperationBuilder::new().response("200", ResponseBuilder::new().description("OK"));
 //! let mut paths = Paths::new();
 //! for path in ["/health", "/users", "/accounts"] {
-//!     paths.paths.insert(path.into(), PathItem::new(HttpMethod::Get, op()));
+//!     paths.add_path_operation(path, vec![HttpMethod::Get], op());
 //! }
 //! let mut doc = OpenApi::new(Info::new("api", "1.0"), paths);
 //! security.apply(&mut doc)?;

@@ -81,7 +81,10 @@ impl fmt::Debug for OpenApiSecurity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenApiSecurity")
             .field("schemes", &self.schemes)
-            .field("operations", &self.rules.iter().map(Rule::name).collect::<Vec<_>>())
+            .field(
+                "operations",
+                &self.rules.iter().map(Rule::name).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -253,9 +256,9 @@ fn requirements(access: &Access, names: &[&str]) -> Vec<SecurityRequirement> {
         Access::Scopes(alternatives) => names
             .iter()
             .flat_map(|name| {
-                alternatives.iter().map(move |alt| {
-                    SecurityRequirement::new(*name, alt.iter().map(Scope::as_str))
-                })
+                alternatives
+                    .iter()
+                    .map(move |alt| SecurityRequirement::new(*name, alt.iter().map(Scope::as_str)))
             })
             .collect(),
     }

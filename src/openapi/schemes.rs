@@ -150,7 +150,9 @@ impl SecuritySchemes {
         if self.has_oauth2() {
             let mut described = self.descriptions.clone();
             for s in scopes {
-                described.entry(s.to_owned()).or_insert_with(|| s.to_owned());
+                described
+                    .entry(s.to_owned())
+                    .or_insert_with(|| s.to_owned());
             }
             let scopes = || Scopes::from_iter(described.clone());
             let mut flows = Vec::new();

@@ -205,15 +205,18 @@ mod tests {
     #[test]
     fn the_cap_is_inclusive_and_named_in_the_error() {
         let pairs = |n: usize| {
-            ScopeRequirement::all((0..n).map(|i| {
-                ScopeRequirement::any([format!("x{i}"), format!("y{i}")])
-            }))
+            ScopeRequirement::all(
+                (0..n).map(|i| ScopeRequirement::any([format!("x{i}"), format!("y{i}")])),
+            )
         };
         assert_eq!(pairs(6).alternatives().unwrap().len(), 64);
         let err = pairs(7).alternatives().unwrap_err();
         assert_eq!(err.cap(), 64);
         let msg = err.to_string();
         assert!(msg.contains("more than 64 alternatives"), "{msg}");
-        assert!(msg.starts_with("scope requirement all(any(x0, y0)"), "{msg}");
+        assert!(
+            msg.starts_with("scope requirement all(any(x0, y0)"),
+            "{msg}"
+        );
     }
 }
