@@ -336,39 +336,39 @@ struct Route {
 /// The route table: the router and `/openapi.json` are both built from it, so the guard on a
 /// route and its documented `security` are one value.
 fn routes(config: &Config) -> Vec<Route> {
-    let users_read = Access::Guard(RequireScopeLayer::all(["users:read"]));
-    let row = |method, path, summary, ok, access, handler| Route {
-        method,
+    use Access::{Authenticated, Guard, Public};
+    let (get_, post_) = (Method::GET, Method::POST);
+    let row = |method: &Method, path, summary, access, handler| Route {
+        method: method.clone(),
         path,
         summary,
-        ok,
+        ok: if *method == Method::POST { 201 } else { 200 },
         access,
         handler,
     };
     let ok = |route: &'static str| get(move || async move { Json(json!({ "route": route })) });
-    vec![
-        row(Method::GET, "/health", "Liveness", 200, Access::Public,
-            get(|| async { Json(json!({ "status": "ok" })) })),
-        row(Method::GET, "/me", "The token's subject and scopes", 200, Access::Authenticated,
-            get(me)),
-        row(Method::GET, "/users", "List users", 200, users_read.clone(), ok("list users")),
-        row(Method::POST, "/users", "Create a user", 201,
-            Access::Guard(RequireScopeLayer::all(["users:write"])),
-            axum::routing::post(|| async {
-                (StatusCode::CREATED, Json(json!({ "route": "create user" })))
-            })),
-        row(Method::GET, "/users/profile", "User profiles", 200,
-            Access::Guard(RequireScopeLayer::all(["users:read", "users.profile:read"])),
-            ok("user profiles")),
-        row(Method::GET, "/accounts", "Accounts", 200,
-            Access::Guard(RequireScopeLayer::any(["accounts:read", "accounts:write"])),
-            ok("accounts")),
-        row(Method::GET, "/transfer",
-            "A transfer; also needs a recent strong authentication (RFC 9470 step-up: acr, auth_time)",
-            200, Access::Guard(RequireScopeLayer::from_guard(config.transfer.clone())),
-            ok("transfer")),
-        row(Method::GET, "/ws", "A WebSocket echoing text frames", 101, users_read, get(ws)),
-    ]
+    let users_read = Guard(RequireScopeLayer::all(["users:read"]));
+    let profile = Guard(RequireScopeLayer::all(["users:read", "users.profile:read"]));
+    let accounts = Guard(RequireScopeLayer::any(["accounts:read", "accounts:write"]));
+    let transfer = Guard(RequireScopeLayer::from_guard(config.transfer.clone()));
+    let create_user = axum::routing::post(|| async {
+        (StatusCode::CREATED, Json(json!({ "route": "create user" })))
+    });
+    let health = get(|| async { Json(json!({ "status": "ok" })) });
+    let users_write = Guard(RequireScopeLayer::all(["users:write"]));
+    let step_up = "A transfer; also needs step-up (RFC 9470: acr, auth_time)";
+    #[rustfmt::skip]
+    let table = vec![
+        row(&get_,  "/health",        "Liveness",                       Public,             health),
+        row(&get_,  "/me",            "The token's subject and scopes", Authenticated,      get(me)),
+        row(&get_,  "/users",         "List users",                     users_read.clone(), ok("list users")),
+        row(&post_, "/users",         "Create a user",                  users_write,        create_user),
+        row(&get_,  "/users/profile", "User profiles",                  profile,            ok("user profiles")),
+        row(&get_,  "/accounts",      "Accounts",                       accounts,           ok("accounts")),
+        row(&get_,  "/transfer",      step_up,                          transfer,           ok("transfer")),
+        Route { ok: 101, ..row(&get_, "/ws", "A WebSocket echoing text frames", users_read, get(ws)) },
+    ];
+    table
 }
 
 /// `GET /openapi.json`: OpenAPI 3.1 for the table, with the current token endpoint.
@@ -381,22 +381,25 @@ struct ApiDoc {
 }
 
 impl ApiDoc {
-    fn document(&self) -> Result<String, String> {
+    /// The document, or the status and reason it cannot be served now.
+    fn document(&self) -> Result<String, (StatusCode, String)> {
         use utoipa::openapi::path::{HttpMethod, OperationBuilder};
         use utoipa::openapi::{Info, OpenApi, Paths, ResponseBuilder};
 
-        let token_url = if self.discovery {
-            let endpoints = self.validator.discovered_endpoints();
-            let token = endpoints.as_ref().and_then(|e| e.token_endpoint());
-            token
-                .ok_or("the token endpoint is not known yet (discovery)")?
-                .to_owned()
+        let schemes = SecuritySchemes::new().bearer_jwt();
+        let schemes = if self.discovery {
+            let Some(endpoints) = self.validator.discovered_endpoints() else {
+                let reason = "the token endpoint is not known yet (discovery)";
+                return Err((StatusCode::SERVICE_UNAVAILABLE, reason.into()));
+            };
+            match endpoints.token_endpoint() {
+                Some(token_url) => schemes.client_credentials(token_url),
+                // No token endpoint in the issuer's metadata: the bearer scheme alone.
+                None => schemes,
+            }
         } else {
-            format!("{}/token", self.issuer.trim_end_matches('/'))
+            schemes.client_credentials(format!("{}/token", self.issuer.trim_end_matches('/')))
         };
-        let schemes = SecuritySchemes::new()
-            .client_credentials(token_url)
-            .bearer_jwt();
         let mut security = OpenApiSecurity::new(schemes).public(Method::GET, "/openapi.json");
         let mut paths = Paths::new();
         let response = |text: &str| ResponseBuilder::new().description(text).build();
@@ -435,23 +438,24 @@ impl ApiDoc {
             Info::new("tower-bearer reference resource server", "1.0.0"),
             paths,
         );
-        security.apply(&mut doc).map_err(|e| e.to_string())?;
-        doc.to_json().map_err(|e| e.to_string())
+        let failed = |e: &dyn std::fmt::Display| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+        security.apply(&mut doc).map_err(|e| failed(&e))?;
+        doc.to_json().map_err(|e| failed(&e))
     }
 }
 
 async fn openapi_json(doc: std::sync::Arc<ApiDoc>) -> Response {
     match doc.document() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
-        Err(e) => {
-            eprintln!("resource_server: /openapi.json: {e}");
-            let body = Json(json!({ "error": "temporarily_unavailable", "error_description": e }));
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, "1")],
-                body,
-            )
-                .into_response()
+        Err((status, reason)) => {
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                let body =
+                    json!({ "error": "temporarily_unavailable", "error_description": reason });
+                (status, [(header::RETRY_AFTER, "1")], Json(body)).into_response()
+            } else {
+                eprintln!("resource_server: /openapi.json: {reason}");
+                (status, Json(json!({ "error": "server_error" }))).into_response()
+            }
         }
     }
 }
