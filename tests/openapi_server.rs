@@ -131,8 +131,14 @@ async fn document(addr: &str) -> Value {
     serde_json::from_str(&body).unwrap()
 }
 
+/// One requirement object: its scheme and scopes.
+type Requirement = (String, Vec<String>);
+
+/// A documented operation: method, path, `security` (absent: `None`).
+type Documented = (String, String, Option<Vec<Requirement>>);
+
 /// Each operation's `security` as (scheme, scopes) pairs, in the document's order.
-fn operations(doc: &Value) -> Vec<(String, String, Option<Vec<(String, Vec<String>)>>)> {
+fn operations(doc: &Value) -> Vec<Documented> {
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
@@ -164,7 +170,7 @@ fn success(method: &str, path: &str, status: u16) -> bool {
 }
 
 /// The documented alternatives of one operation under `scheme`.
-fn alternatives(security: &[(String, Vec<String>)], scheme: &str) -> Vec<Vec<String>> {
+fn alternatives(security: &[Requirement], scheme: &str) -> Vec<Vec<String>> {
     security
         .iter()
         .filter(|(s, _)| s == scheme)
@@ -214,7 +220,9 @@ async fn the_served_document_is_what_the_guards_enforce() {
 
     // What DESIGN.md's table says each route needs, as the document must say it.
     let ops = operations(&doc);
-    let expected: [(&str, &str, Option<Vec<Vec<&str>>>); 9] = [
+    // `None`: public.
+    type Expected<'a> = (&'a str, &'a str, Option<Vec<Vec<&'a str>>>);
+    let expected: [Expected; 9] = [
         ("GET", "/health", None),
         ("GET", "/openapi.json", None),
         ("GET", "/me", Some(vec![vec![]])),

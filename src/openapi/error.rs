@@ -15,7 +15,7 @@ pub enum OpenApiError {
         /// `METHOD /path`.
         operation: String,
     },
-    /// [`SecuritySchemes`] names no scheme: no OAuth 2.0 flow and no bearer scheme.
+    /// [`SecuritySchemes`](crate::openapi::SecuritySchemes) names no scheme: no OAuth 2.0 flow and no bearer scheme.
     #[error("no security scheme: call .client_credentials(token_url), .authorization_code(..) or .bearer_jwt() on SecuritySchemes")]
     NoScheme,
     /// The OAuth 2.0 and the bearer scheme have the same name.
