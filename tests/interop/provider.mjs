@@ -58,13 +58,13 @@ const provider = new Provider(issuer, {
       useGrantedResource: () => true,
       getResourceServerInfo: (ctx, resource, client) => (opaqueClients.includes(client.clientId)
         ? {
-          scope: 'users:read users:write accounts:read',
+          scope: 'users:read users:write users.profile:read accounts:read accounts:write',
           audience: resource,
           accessTokenFormat: 'opaque',
           accessTokenTTL: 600,
         }
         : {
-          scope: 'users:read users:write accounts:read',
+          scope: 'users:read users:write users.profile:read accounts:read accounts:write',
           audience: resource,
           accessTokenFormat: 'jwt',
           accessTokenTTL: 600,
