@@ -121,11 +121,11 @@ fn past_the_cap_a_requirement_is_refused_with_a_clear_message() {
 #[test]
 fn public_is_an_empty_list_authenticated_an_object_without_scopes() {
     let mut d = doc(&[(HttpMethod::Get, "/health"), (HttpMethod::Get, "/me")]);
-    OpenApiSecurity::new(schemes())
+    let security = OpenApiSecurity::new(schemes())
         .public(Method::GET, "/health")
-        .authenticated(Method::GET, "/me")
-        .apply(&mut d)
-        .unwrap();
+        .authenticated(Method::GET, "/me");
+    // As a utoipa `Modify` (what `#[openapi(modifiers(..))]` calls).
+    utoipa::Modify::modify(&security, &mut d);
     let v = serde_json::to_value(&d).unwrap();
     assert_eq!(v["paths"]["/health"]["get"]["security"], json!([]));
     assert_eq!(
