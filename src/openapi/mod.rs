@@ -88,6 +88,8 @@
 //!   scopes name (never fewer): the document lists what the guard names.
 //! * A guard built with [`hide_scopes`](crate::ScopeGuard::hide_scopes) keeps its scopes out
 //!   of its answers, not out of the document.
+//! * OpenAPI has no scheme for DPoP (RFC 9449): with [`Dpop::required`](crate::dpop::Dpop::required),
+//!   the `http` bearer scheme does not describe how tokens must be presented.
 
 mod error;
 mod routes;

@@ -274,6 +274,8 @@ fn operation<'a>(item: &'a mut PathItem, method: &Method) -> Option<&'a mut Oper
         Method::HEAD => &mut item.head,
         Method::PATCH => &mut item.patch,
         Method::TRACE => &mut item.trace,
+        // OpenAPI 3.2's `query` operation.
+        _ if method.as_str() == "QUERY" => &mut item.query,
         _ => return item.additional_operations.get_mut(method.as_str()),
     };
     slot.as_mut()
