@@ -29,6 +29,8 @@
 //! | `RS_TOKEN_COOKIE` | also take the token from this cookie (cross-site rule: see `RS_ALLOWED_ORIGINS`) |
 //! | `RS_TOKEN_HEADER` | also take the raw token from this header (`x-api-token`) |
 //! | `RS_ALLOWED_ORIGINS` | comma-separated origins allowed to send cookie-borne tokens on unsafe methods and WebSocket upgrades |
+//! | `RS_CLIENT_CERT_HEADER` | certificate-bound tokens (RFC 8705): the client certificate comes in this header (RFC 9440 `Client-Cert`), believed only from `RS_TRUSTED_PROXIES` |
+//! | `RS_TRUSTED_PROXIES` | comma-separated peer IPs whose certificate header is believed (default `127.0.0.1,::1`); from any other peer the header is a 400 |
 //! | `RS_ACR_VALUES` | step-up for `GET /transfer`: comma-separated allowed `acr` values (default `urn:example:mfa`) |
 //! | `RS_MAX_AGE` | step-up for `GET /transfer`: the allowed age of `auth_time` in seconds (default 300) |
 //!
@@ -42,6 +44,7 @@
 //! | route | needs |
 //! |---|---|
 //! | `GET /health` | nothing |
+//! | `GET /metrics` | nothing: Prometheus text (requests by outcome, token errors by reason, key fetches, cache, introspection, DPoP replays, decision time) |
 //! | `GET /me` | any valid token |
 //! | `GET /users` | `users:read` |
 //! | `GET /users/profile` | `users:read` and `users.profile:read` |
@@ -61,14 +64,17 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ConnectInfo;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::{json, Value};
 use tower_bearer::dpop::Dpop;
 use tower_bearer::introspect::Introspection;
 use tower_bearer::metadata::ResourceMetadata;
+use tower_bearer::mtls::ClientCertificates;
 use tower_bearer::openapi::{OpenApiSecurity, SecuritySchemes};
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::store::redis::RedisStore;
@@ -86,6 +92,7 @@ struct Config {
     dpop: Option<Dpop>,
     sources: TokenSources,
     transfer: ScopeGuard,
+    certificates: Option<ClientCertificates>,
     /// Keys come from discovery: the token endpoint too.
     discovery: bool,
 }
@@ -255,6 +262,28 @@ async fn config() -> Result<Config, String> {
             .try_allowed_origins(origins.split(',').map(str::trim).filter(|o| !o.is_empty()))
             .map_err(|e| format!("RS_ALLOWED_ORIGINS: {e}"))?;
     }
+    let certificates = match var("RS_CLIENT_CERT_HEADER") {
+        Some(name) => {
+            let mut certificates = ClientCertificates::from_header(&name)
+                .map_err(|e| format!("RS_CLIENT_CERT_HEADER: {e}"))?
+                .peer_addr(|ext| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
+            if let Some(list) = var("RS_TRUSTED_PROXIES") {
+                let proxies = list
+                    .split(',')
+                    .map(|ip| ip.trim().parse())
+                    .collect::<Result<Vec<std::net::IpAddr>, _>>()
+                    .map_err(|_| {
+                        format!("RS_TRUSTED_PROXIES={list:?} must be comma-separated IP addresses")
+                    })?;
+                certificates = certificates.trusted_proxies(proxies);
+            }
+            Some(certificates)
+        }
+        None if var("RS_TRUSTED_PROXIES").is_some() => {
+            return Err("RS_TRUSTED_PROXIES needs RS_CLIENT_CERT_HEADER".into())
+        }
+        None => None,
+    };
     let acr = var("RS_ACR_VALUES").unwrap_or_else(|| "urn:example:mfa".into());
     let max_age = match var("RS_MAX_AGE") {
         None => 300,
@@ -275,6 +304,7 @@ async fn config() -> Result<Config, String> {
         dpop,
         sources,
         transfer,
+        certificates,
         discovery,
     })
 }
@@ -335,7 +365,7 @@ struct Route {
 
 /// The route table: the router and `/openapi.json` are both built from it, so the guard on a
 /// route and its documented `security` are one value.
-fn routes(config: &Config) -> Vec<Route> {
+fn routes(config: &Config, metrics: PrometheusHandle) -> Vec<Route> {
     use Access::{Authenticated, Guard, Public};
     let (get_, post_) = (Method::GET, Method::POST);
     let row = |method: &Method, path, summary, access, handler| Route {
@@ -355,11 +385,16 @@ fn routes(config: &Config) -> Vec<Route> {
         (StatusCode::CREATED, Json(json!({ "route": "create user" })))
     });
     let health = get(|| async { Json(json!({ "status": "ok" })) });
+    let metrics = get(move || {
+        let text = metrics.render();
+        async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+    });
     let users_write = Guard(RequireScopeLayer::all(["users:write"]));
     let step_up = "A transfer; also needs step-up (RFC 9470: acr, auth_time)";
     #[rustfmt::skip]
     let table = vec![
         row(&get_,  "/health",        "Liveness",                       Public,             health),
+        row(&get_,  "/metrics",       "Prometheus metrics",             Public,             metrics),
         row(&get_,  "/me",            "The token's subject and scopes", Authenticated,      get(me)),
         row(&get_,  "/users",         "List users",                     users_read.clone(), ok("list users")),
         row(&post_, "/users",         "Create a user",                  users_write,        create_user),
@@ -460,8 +495,8 @@ async fn openapi_json(doc: std::sync::Arc<ApiDoc>) -> Response {
     }
 }
 
-fn app(config: &Config) -> Result<Router, String> {
-    let table = routes(config);
+fn app(config: &Config, metrics: PrometheusHandle) -> Result<Router, String> {
+    let table = routes(config, metrics);
     let mut bearer =
         BearerLayer::new(config.validator.clone()).token_sources(config.sources.clone());
     if let Some(realm) = &config.realm {
@@ -469,6 +504,9 @@ fn app(config: &Config) -> Result<Router, String> {
     }
     if let Some(dpop) = &config.dpop {
         bearer = bearer.dpop(dpop.clone());
+    }
+    if let Some(certificates) = &config.certificates {
+        bearer = bearer.client_certificates(certificates.clone());
     }
     let guards = table.iter().filter_map(|r| match &r.access {
         Access::Guard(layer) => Some(layer.guard()),
@@ -480,6 +518,9 @@ fn app(config: &Config) -> Result<Router, String> {
                 .authorization_server(config.issuer.clone());
             if let Some(dpop) = &config.dpop {
                 metadata = metadata.dpop(dpop);
+            }
+            if config.certificates.is_some() {
+                metadata = metadata.tls_client_certificate_bound_access_tokens(true);
             }
             let metadata = metadata
                 .scopes_from_guards(guards)
@@ -543,7 +584,24 @@ async fn main() {
             eprintln!("resource_server: keys not loaded yet ({e}); answering 503 until they are");
         }
     });
-    let app = match app(&config) {
+    // Metrics through the `metrics` facade, rendered as Prometheus text at /metrics.
+    let metrics = match PrometheusBuilder::new().install_recorder() {
+        Ok(handle) => handle,
+        Err(e) => {
+            eprintln!("resource_server: cannot install the metrics recorder: {e}");
+            std::process::exit(2);
+        }
+    };
+    tower_bearer::metrics::describe();
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let app = match app(&config, metrics) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("resource_server: configuration error: {e}");
@@ -552,6 +610,8 @@ async fn main() {
     };
     println!("listening on http://{addr}");
     let _ = std::io::stdout().flush();
+    // The peer address decides whether a client certificate header is believed.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, app).await {
         eprintln!("resource_server: server error: {e}");
         std::process::exit(1);

@@ -156,6 +156,13 @@ pub enum TokenError {
     /// The DPoP proof was signed by another key than the one the token is bound to.
     #[error("DPoP proof key does not match the token's cnf.jkt")]
     DpopKeyMismatch,
+    /// The token is bound to a client certificate (`cnf.x5t#S256`, RFC 8705) and the request
+    /// came without one.
+    #[error("token is bound to a client certificate (cnf.x5t#S256) and none was presented")]
+    CertificateRequired,
+    /// The request's client certificate is not the one the token is bound to.
+    #[error("client certificate does not match the token's cnf.x5t#S256")]
+    CertificateMismatch,
     /// A claim check supplied by the application refused the token.
     #[error("{0}")]
     Rejected(Cow<'static, str>),

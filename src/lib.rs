@@ -58,17 +58,21 @@
 //! * `tokio`: asynchronous claim checks with a deadline
 //!   ([`ValidatorBuilder::check_async`]); `remote` turns it on.
 //! * `testing`: [`testing::TestIssuer`] mints tokens for your tests.
+//! * `metrics`: counters and histograms through the `metrics` facade ([`metrics`]).
+//! * `tonic`: [`grpc::GrpcLayer`] for tonic servers.
+//! * `redis`: shared state on Redis or Valkey ([`store::redis`]).
 //! * `utoipa`: OpenAPI security schemes and each operation's `security`, from the same guards
 //!   that enforce them ([`openapi`]; utoipa 6).
+//! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
 //!
 //! # Layout
 //!
 //! One module per capability: [`jwt`] (the [`Validator`]), [`keys`] (with [`keys::remote`]),
 //! [`claims`], [`scope`], [`reject`] (rejections and their rendering), [`bearer`] (the
-//! layer), [`dpop`], [`introspect`], [`metadata`], [`cache`], and [`store`], the seams for
+//! layer), [`dpop`], [`mtls`], [`introspect`], [`metadata`], [`cache`], and [`store`], the seams for
 //! state that instances share. Where a token is found, the claim rules and the guards are
-//! internal modules whose public items are re-exported here.
-//! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
+//! internal modules whose public items are re-exported here; [`mcp`] holds the guard that
+//! gives each tool of an MCP server its own scopes.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -88,6 +92,12 @@ pub mod introspect;
 pub mod jwt;
 pub mod keys;
 pub mod metadata;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(not(feature = "metrics"))]
+#[allow(dead_code, unreachable_pub)]
+mod metrics;
+pub mod mtls;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
 pub mod reject;
@@ -103,6 +113,8 @@ pub use claims::{Authenticated, ClaimsError, TokenClaims};
 pub use error::{CheckError, ConfigError, TokenError};
 #[cfg(feature = "axum")]
 pub use guard::extract;
+pub use guard::mcp;
+pub use guard::mcp::{McpScopes, McpScopesLayer};
 pub use guard::require_scope;
 pub use guard::require_scope::{RequireScope, RequireScopeLayer, ScopeGuard};
 pub use guard::scope_map;

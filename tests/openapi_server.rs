@@ -222,8 +222,9 @@ async fn the_served_document_is_what_the_guards_enforce() {
     let ops = operations(&doc);
     // `None`: public.
     type Expected<'a> = (&'a str, &'a str, Option<Vec<Vec<&'a str>>>);
-    let expected: [Expected; 9] = [
+    let expected: [Expected; 10] = [
         ("GET", "/health", None),
+        ("GET", "/metrics", None),
         ("GET", "/openapi.json", None),
         ("GET", "/me", Some(vec![vec![]])),
         ("GET", "/users", Some(vec![vec!["users:read"]])),

@@ -246,6 +246,16 @@ fn bad_configuration_exits_with_one_clear_line() {
             "https://app.example.com/path",
             "no path",
         ),
+        (
+            "RS_CLIENT_CERT_HEADER",
+            "client cert",
+            "not a valid header name",
+        ),
+        (
+            "RS_TRUSTED_PROXIES",
+            "127.0.0.1",
+            "needs RS_CLIENT_CERT_HEADER",
+        ),
     ] {
         let mut envs = base.to_vec();
         envs.push((var, value));
@@ -785,6 +795,133 @@ async fn token_cookie_header_origins_and_websocket() {
             assert_eq!(response.status(), 403)
         }
         other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
+    }
+}
+
+#[tokio::test]
+async fn certificate_bound_tokens_from_a_proxy_header() {
+    use tower_bearer::mtls::ClientCertificate;
+    let issuer = TestIssuer::new();
+    let jwks = JwksFile::new("rs-e2e-mtls", &issuer);
+    let base = [
+        ("RS_ISSUER", issuer.issuer_id()),
+        ("RS_AUDIENCE", issuer.audience_id()),
+        ("RS_JWKS_FILE", jwks.path()),
+        ("RS_CLIENT_CERT_HEADER", "Client-Cert"),
+        ("RS_RESOURCE", "https://api.example.com"),
+    ];
+    // Certificates are opaque bytes to the thumbprint; two DER SEQUENCEs stand in for them.
+    let alice = ClientCertificate::from_der(vec![0x30, 0x03, 1, 2, 3]);
+    let alice_header = ":MAMBAgM=:";
+    let bob_header = ":MAMBAgQ=:";
+    let bound = issuer.token().certificate_bound(&alice).sign();
+    let unbound = issuer.token().sign();
+    let with = |token: &str, cert: Option<&'static str>| {
+        let auth = format!("Bearer {token}");
+        let mut headers = vec![("authorization".to_owned(), auth)];
+        if let Some(cert) = cert {
+            headers.push(("client-cert".to_owned(), cert.to_owned()));
+        }
+        headers
+    };
+    let send = |addr: String, headers: Vec<(String, String)>| async move {
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        request(&addr, "GET", "/me", &headers).await
+    };
+
+    // Loopback is a trusted proxy by default.
+    let server = start(&base);
+    let addr = server.addr.clone();
+    assert_eq!(
+        send(addr.clone(), with(&bound, Some(alice_header))).await.0,
+        200
+    );
+    let (status, challenge, _) = send(addr.clone(), with(&bound, Some(bob_header))).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("does not match"), "{challenge}");
+    let (status, challenge, _) = send(addr.clone(), with(&bound, None)).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("none was presented"), "{challenge}");
+    assert_eq!(
+        send(addr.clone(), with(&unbound, Some(bob_header))).await.0,
+        200
+    );
+    assert_eq!(send(addr.clone(), with(&unbound, None)).await.0, 200);
+    let (status, _, body) =
+        request(&addr, "GET", "/.well-known/oauth-protected-resource", &[]).await;
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["tls_client_certificate_bound_access_tokens"], true);
+    drop(server);
+
+    // Only another proxy is trusted: from loopback the header is a bad request.
+    let mut envs = base.to_vec();
+    envs.push(("RS_TRUSTED_PROXIES", "10.0.0.7, ::ffff:10.0.0.8"));
+    let server = start(&envs);
+    let addr = server.addr.clone();
+    for token in [&bound, &unbound] {
+        let (status, challenge, _) = send(addr.clone(), with(token, Some(alice_header))).await;
+        assert_eq!(status, 400);
+        assert!(challenge.contains("untrusted peer"), "{challenge}");
+    }
+    assert_eq!(send(addr.clone(), with(&unbound, None)).await.0, 200);
+}
+
+#[tokio::test]
+async fn metrics_in_prometheus_text() {
+    let issuer = TestIssuer::new();
+    let jwks = JwksFile::new("rs-e2e-metrics", &issuer);
+    let server = start(&[
+        ("RS_ISSUER", issuer.issuer_id()),
+        ("RS_AUDIENCE", issuer.audience_id()),
+        ("RS_JWKS_FILE", jwks.path()),
+        ("RS_TOKEN_CACHE", "64"),
+    ]);
+    let addr = server.addr.as_str();
+    let valid = issuer
+        .token()
+        .scopes(["users:read"])
+        .subject("subject-4c1d")
+        .sign();
+    let expired = issuer.token().subject("subject-4c1d").expired().sign();
+    assert_eq!(get(addr, "GET", "/users", Some(&valid)).await.0, 200);
+    assert_eq!(get(addr, "GET", "/users", Some(&valid)).await.0, 200);
+    assert_eq!(get(addr, "GET", "/users", Some(&expired)).await.0, 401);
+    assert_eq!(get(addr, "GET", "/accounts", Some(&valid)).await.0, 403);
+    assert_eq!(get(addr, "GET", "/users", None).await.0, 401);
+
+    // Outside the layer, like /health.
+    let (status, _, text) = get(addr, "GET", "/metrics", None).await;
+    assert_eq!(status, 200);
+    for line in [
+        r#"tower_bearer_requests_total{outcome="accepted"} 3"#,
+        r#"tower_bearer_requests_total{outcome="rejected",error="invalid_token",status="401"} 1"#,
+        r#"tower_bearer_requests_total{outcome="rejected",error="unauthorized",status="401"} 1"#,
+        r#"tower_bearer_token_errors_total{reason="expired"} 1"#,
+        r#"tower_bearer_guard_rejections_total{error="insufficient_scope",status="403"} 1"#,
+        r#"tower_bearer_token_cache_total{result="hit"} 2"#,
+        "# TYPE tower_bearer_validation_seconds summary",
+        "# HELP tower_bearer_requests_total Requests the bearer layer decided, by outcome",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in:\n{text}");
+    }
+    assert!(
+        text.contains("tower_bearer_validation_seconds_count 5"),
+        "{text}"
+    );
+    for secret in [
+        valid.as_str(),
+        expired.as_str(),
+        "subject-4c1d",
+        "users:read",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "the metrics carry no token or claim value"
+        );
     }
 }
 

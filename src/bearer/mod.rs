@@ -34,6 +34,7 @@ use std::sync::Arc;
 
 use crate::dpop::Dpop;
 use crate::jwt::Validator;
+use crate::mtls::ClientCertificates;
 use crate::reject::render::Render;
 use crate::reject::ErrorFormat;
 use crate::source::TokenSources;
@@ -50,6 +51,24 @@ pub(crate) struct Config {
     vary: Option<Arc<[http::HeaderName]>>,
     skip: Option<SkipFn>,
     dpop: Option<Dpop>,
+    /// Where client certificates come from, for certificate-bound tokens (RFC 8705).
+    certificates: Option<ClientCertificates>,
+}
+
+impl Config {
+    /// The request headers besides `Authorization` that decide an answer: the token
+    /// sources' cookie and named headers, and a client certificate header.
+    fn varies_on(&self) -> Option<Arc<[http::HeaderName]>> {
+        let mut names: Vec<http::HeaderName> = self
+            .sources
+            .varies_on()
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
+        if let Some(name) = self.certificates.as_ref().and_then(|c| c.header_name()) {
+            names.push(name.clone());
+        }
+        (!names.is_empty()).then(|| names.into())
+    }
 }
 
 /// Validates the bearer token of every request and puts [`TokenClaims`](crate::TokenClaims),
@@ -87,6 +106,7 @@ impl BearerLayer {
                 vary: None,
                 skip: None,
                 dpop: None,
+                certificates: None,
             }),
         }
     }
@@ -144,13 +164,26 @@ impl BearerLayer {
         self
     }
 
+    /// Accept certificate-bound tokens (RFC 8705): a token with `cnf.x5t#S256` passes only
+    /// with the client certificate it names, taken from where `certificates` says (the TLS
+    /// connection, or a trusted proxy's `Client-Cert` header); see [`crate::mtls`]. Without
+    /// this, such tokens are refused (`401 invalid_token`); unbound tokens are unaffected
+    /// either way. Announce it in the metadata with
+    /// [`tls_client_certificate_bound_access_tokens`](crate::metadata::ResourceMetadataBuilder::tls_client_certificate_bound_access_tokens).
+    pub fn client_certificates(mut self, certificates: ClientCertificates) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        config.certificates = Some(certificates);
+        config.vary = config.varies_on();
+        self
+    }
+
     /// Also accept `?access_token=` (RFC 6750 §2.3). Off by default: URLs end up in logs and
     /// browser history. Responses to such requests get `Cache-Control: private`. Shorthand
     /// for adding [`TokenSources::query`] to the layer's sources.
     pub fn allow_query_token(mut self) -> Self {
         let config = Arc::make_mut(&mut self.config);
         config.sources = Arc::new((*config.sources).clone().query());
-        config.vary = config.sources.varies_on();
+        config.vary = config.varies_on();
         self
     }
 
@@ -167,8 +200,8 @@ impl BearerLayer {
     /// ```
     pub fn token_sources(mut self, sources: TokenSources) -> Self {
         let config = Arc::make_mut(&mut self.config);
-        config.vary = sources.varies_on();
         config.sources = Arc::new(sources);
+        config.vary = config.varies_on();
         self
     }
 

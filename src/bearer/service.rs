@@ -16,7 +16,9 @@ use crate::claims::Authenticated;
 use crate::dpop::{DpopMode, Proof};
 use crate::error::TokenError;
 use crate::jwt::{Step, Validator};
+use crate::metrics;
 use crate::reject::Rejection;
+use crate::rules::binding::Presented;
 use crate::source::{self, BearerToken, RequestView, Via};
 use crate::store::Pending;
 
@@ -100,6 +102,19 @@ where
             }
         }
 
+        let timer = metrics::Timer::start();
+        // The client certificate first: a certificate header nobody may send is refused
+        // whatever else the request carries.
+        let cert = match &config.certificates {
+            None => None,
+            Some(certificates) => match certificates.find(req.headers(), req.extensions()) {
+                Ok(cert) => cert,
+                Err(rejection) => {
+                    timer.done();
+                    return ResponseFuture::rejected(reject(config, &req, &rejection), Mark::None);
+                }
+            },
+        };
         let max_len = config.validator.max_token_len();
         let found = if config.sources.needs_parts() {
             // A custom source reads the request's parts; the body stays aside meanwhile.
@@ -130,6 +145,7 @@ where
                 if via.ambient() {
                     if let Err(rejection) = config.sources.check_origin(req.method(), req.headers())
                     {
+                        timer.done();
                         return ResponseFuture::rejected(
                             reject(config, &req, &rejection),
                             Mark::None,
@@ -139,7 +155,10 @@ where
                 match dpop_proof(config, &req, &token, via) {
                     Err(rejection) => Err((rejection, private)),
                     Ok(proof) => {
-                        let binding = proof.as_ref().map(|p| p.jkt.as_str());
+                        let binding = Presented {
+                            dpop: proof.as_ref().map(|p| p.jkt.as_str()),
+                            cert: cert.as_ref(),
+                        };
                         let text = text.unwrap_or_else(|| token.as_str());
                         match config.validator.step(text, true, binding) {
                             Step::Done(Ok(auth)) => match record(config, proof.as_ref()) {
@@ -159,6 +178,7 @@ where
                                     let config = self.config.clone();
                                     let future = async move {
                                         let recorded = recorded.await;
+                                        timer.done();
                                         call_or_reject(config, inner, req, token, auth, recorded)
                                             .await
                                     };
@@ -175,7 +195,14 @@ where
                                 let clone = self.inner.clone();
                                 let inner = std::mem::replace(&mut self.inner, clone);
                                 let config = self.config.clone();
-                                let future = slow_path(config, inner, req, token, proof, pending);
+                                let future = async move {
+                                    let binding = Presented {
+                                        dpop: proof.as_ref().map(|p| p.jkt.as_str()),
+                                        cert: cert.as_ref(),
+                                    };
+                                    let result = settle(&config, &token, binding, pending).await;
+                                    finish(config, inner, req, token, proof, result, timer).await
+                                };
                                 return ResponseFuture::waiting(Box::pin(future), private);
                             }
                         }
@@ -183,6 +210,7 @@ where
                 }
             }
             Ok(None) if config.optional => {
+                metrics::unauthenticated();
                 req.extensions_mut()
                     .insert(AuthContext(config.render.clone()));
                 // A token in a cookie or named header would have changed this answer.
@@ -192,6 +220,7 @@ where
             // Rejections are `Cache-Control: no-store` whatever the source.
             Err(rejection) => Err((rejection, Mark::None)),
         };
+        timer.done();
         match result {
             Ok(private) => ResponseFuture::inner(self.inner.call(req), private),
             Err((rejection, private)) => {
@@ -263,12 +292,14 @@ fn reject<B, ResBody: From<Bytes>>(
 ) -> Response<ResBody> {
     #[cfg(feature = "tracing")]
     crate::reject::trace::rejection(rejection, req.method(), req.uri());
+    metrics::rejected(rejection);
     config
         .render
         .respond_to(rejection, req.method(), req.headers())
 }
 
 fn token_rejection(token: &BearerToken, err: TokenError) -> Rejection {
+    metrics::token_error(&err);
     let rejection = source::rejection_for(token, err);
     if token.is_dpop() {
         rejection.in_dpop_scheme()
@@ -278,6 +309,7 @@ fn token_rejection(token: &BearerToken, err: TokenError) -> Rejection {
 }
 
 fn insert<B>(req: &mut Request<B>, auth: Authenticated, token: BearerToken) {
+    metrics::accepted();
     let (claims, scopes) = auth.into_parts();
     let ext = req.extensions_mut();
     ext.insert(claims);
@@ -285,22 +317,15 @@ fn insert<B>(req: &mut Request<B>, auth: Authenticated, token: BearerToken) {
     ext.insert(token);
 }
 
-/// Wait for what `pending` needs (a key fetch, an introspection call, asynchronous checks),
-/// then answer.
+/// Wait for what `pending` needs (a key fetch, an introspection call, asynchronous checks):
+/// the token's verdict.
 #[cfg(feature = "tokio")]
-async fn slow_path<S, ReqBody, ResBody>(
-    config: Arc<Config>,
-    inner: S,
-    req: Request<ReqBody>,
-    token: BearerToken,
-    proof: Option<Proof>,
+async fn settle(
+    config: &Config,
+    token: &BearerToken,
+    binding: Presented<'_>,
     pending: Step,
-) -> Result<Response<ResBody>, S::Error>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<Bytes>,
-{
-    let binding = proof.as_ref().map(|p| p.jkt.as_str());
+) -> Result<Authenticated, TokenError> {
     #[cfg(feature = "remote")]
     let pending = match pending {
         Step::Wait(remote, generation) => {
@@ -309,7 +334,8 @@ where
         }
         other => other,
     };
-    let result = match pending {
+    let _ = (config, token, binding);
+    match pending {
         Step::Done(result) => result,
         #[cfg(feature = "remote")]
         Step::Wait(remote, _) => Err(TokenError::Unavailable {
@@ -318,9 +344,7 @@ where
         #[cfg(feature = "remote")]
         Step::Introspect(v) => v.introspect(token.as_str(), binding).await,
         Step::Check(auth, v) => v.run_async_checks(auth).await,
-    };
-    let _ = binding;
-    finish(config, inner, req, token, proof, result).await
+    }
 }
 
 /// The end of the slow path: insert and call, or reject.
@@ -332,6 +356,7 @@ async fn finish<S, ReqBody, ResBody>(
     token: BearerToken,
     proof: Option<Proof>,
     result: Result<Authenticated, TokenError>,
+    timer: metrics::Timer,
 ) -> Result<Response<ResBody>, S::Error>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -340,8 +365,12 @@ where
     match result {
         Ok(auth) => {
             let recorded = record(&config, proof.as_ref()).resolve().await;
+            timer.done();
             call_or_reject(config, inner, req, token, auth, recorded).await
         }
-        Err(err) => Ok(reject(&config, &req, &token_rejection(&token, err))),
+        Err(err) => {
+            timer.done();
+            Ok(reject(&config, &req, &token_rejection(&token, err)))
+        }
     }
 }

@@ -37,12 +37,13 @@ pub(crate) struct Registered {
     pub(crate) cnf: Option<Cnf>,
 }
 
-/// The `cnf` (confirmation) claim, RFC 7800: the DPoP key thumbprint `jkt` (RFC 9449), and
-/// whether any other confirmation method (an mTLS `x5t#S256`, a `jwk`, …) is present, which
-/// this crate cannot check and therefore never accepts.
+/// The `cnf` (confirmation) claim, RFC 7800: the DPoP key thumbprint `jkt` (RFC 9449), the
+/// client certificate thumbprint `x5t#S256` (RFC 8705), and whether any other confirmation
+/// method (a `jwk`, …) is present, which this crate cannot check and therefore never accepts.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Cnf {
     pub(crate) jkt: Option<Box<str>>,
+    pub(crate) x5t_s256: Option<Box<str>>,
     pub(crate) other: bool,
 }
 
@@ -63,6 +64,12 @@ impl<'de> Deserialize<'de> for Cnf {
                         }
                         let v: std::borrow::Cow<'de, str> = map.next_value()?;
                         cnf.jkt = Some(v.into());
+                    } else if key == "x5t#S256" {
+                        if cnf.x5t_s256.is_some() {
+                            return Err(de::Error::duplicate_field("x5t#S256"));
+                        }
+                        let v: std::borrow::Cow<'de, str> = map.next_value()?;
+                        cnf.x5t_s256 = Some(v.into());
                     } else {
                         let _: IgnoredAny = map.next_value()?;
                         cnf.other = true;
@@ -165,7 +172,9 @@ impl Registered {
                     self.iat.map(f64::to_bits)
                 ),
                 (list(&self.scope), list(&self.scp)),
-                self.cnf.as_ref().map(|c| (c.jkt.clone(), c.other)),
+                self.cnf
+                    .as_ref()
+                    .map(|c| (c.jkt.clone(), c.x5t_s256.clone(), c.other)),
             )
         )
     }

@@ -177,6 +177,13 @@ impl TokenClaims {
     pub fn dpop_jkt(&self) -> Option<&str> {
         self.inner.registered.cnf.as_ref()?.jkt.as_deref()
     }
+
+    /// `cnf.x5t#S256`: the thumbprint of the client certificate this token is bound to
+    /// (RFC 8705), if it is certificate-bound. A request only passes with such a token when it
+    /// came with that certificate ([`crate::mtls`]).
+    pub fn certificate_thumbprint(&self) -> Option<&str> {
+        self.inner.registered.cnf.as_ref()?.x5t_s256.as_deref()
+    }
 }
 
 impl fmt::Debug for TokenClaims {

@@ -193,11 +193,14 @@ impl Dpop {
 fn verdict(answer: Result<Insert, StoreError>, retry_after: u64) -> Result<(), Rejection> {
     match answer {
         Ok(Insert::Fresh) => Ok(()),
-        Ok(Insert::Replayed) => Err(Rejection::new(
-            ErrorCode::InvalidDpopProof,
-            "DPoP proof replayed (jti seen before)",
-        )
-        .in_dpop_scheme()),
+        Ok(Insert::Replayed) => Err({
+            crate::metrics::dpop_replay();
+            Rejection::new(
+                ErrorCode::InvalidDpopProof,
+                "DPoP proof replayed (jti seen before)",
+            )
+            .in_dpop_scheme()
+        }),
         // This client's doing, not the server's: refuse its proofs, keep serving others.
         Ok(Insert::TooMany) => Err(Rejection::new(
             ErrorCode::InvalidDpopProof,

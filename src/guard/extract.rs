@@ -89,6 +89,7 @@ impl std::error::Error for AuthRejection {}
 
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
+        crate::metrics::guard_rejected(&self.rejection);
         self.render.respond(&self.rejection)
     }
 }

@@ -410,5 +410,6 @@ pub(crate) fn reject<B, ResBody: From<Bytes>>(
 ) -> Response<ResBody> {
     #[cfg(feature = "tracing")]
     crate::reject::trace::rejection(rejection, req.method(), req.uri());
+    crate::metrics::guard_rejected(rejection);
     render.respond_to(rejection, req.method(), req.headers())
 }

@@ -28,7 +28,8 @@
 //!    three checked against the clock with the leeway; `iss` a string equal to a configured
 //!    issuer; `aud` a string or array of strings containing a configured audience; no `cnf`
 //!    (sender-constrained tokens are not bearer tokens) unless it is a DPoP `cnf.jkt`
-//!    matched by a verified proof ([`crate::dpop`]); required claims present.
+//!    matched by a verified proof ([`crate::dpop`]) and/or a `cnf.x5t#S256` matched by the
+//!    request's client certificate ([`crate::mtls`]); required claims present.
 //! 5. The key: by `kid` (a `kid` the set lacks is an unknown key, refetched for remote keys
 //!    within the cooldown), and the header's `alg` must be that key's one algorithm. `jku`,
 //!    `x5u`, `jwk` and `x5c` are never read.

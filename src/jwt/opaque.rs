@@ -5,7 +5,8 @@ use super::validator::{Kind, Step, Validator};
 use crate::claims::Authenticated;
 use crate::error::TokenError;
 use crate::introspect::answer::{self, Answer, Unusable};
-use crate::rules::{binding, Origin};
+use crate::rules::binding::{self, Presented};
+use crate::rules::Origin;
 use crate::source::grammar::is_b64token;
 use crate::store::StoredAnswer;
 
@@ -16,7 +17,7 @@ impl Inner {
         &self,
         validator: &Validator,
         token: &str,
-        binding: Option<&str>,
+        binding: Presented<'_>,
     ) -> Step {
         // Nothing reaches the endpoint unless it could be a token (RFC 6750 §2.1).
         if !is_b64token(token) {
@@ -48,7 +49,7 @@ impl Validator {
     pub(crate) async fn introspect(
         &self,
         token: &str,
-        binding: Option<&str>,
+        binding: Presented<'_>,
     ) -> Result<Authenticated, TokenError> {
         let Kind::One(inner) = &*self.inner else {
             return Err(TokenError::IntrospectionUnavailable { retry_after: 1 });
@@ -61,6 +62,9 @@ impl Validator {
         };
         let shared = introspection.shared_answer(token).await;
         let from_store = shared.is_some();
+        if from_store {
+            crate::metrics::introspection("shared");
+        }
         let json = match shared {
             Some(StoredAnswer::Active(json)) => Ok(json),
             Some(StoredAnswer::Refused) => {
@@ -72,6 +76,7 @@ impl Validator {
         let json = match json {
             Ok(json) => json,
             Err(e) => {
+                crate::metrics::introspection("error");
                 #[cfg(feature = "tracing")]
                 tracing::warn!(error = %e, "token introspection failed");
                 let _ = &e;
@@ -92,7 +97,15 @@ impl Validator {
                 introspection.share(token, answer, exp).await;
             }
         };
-        let registered = match answer::read(&json) {
+        let answer = answer::read(&json);
+        if !from_store {
+            crate::metrics::introspection(match &answer {
+                Ok(Answer::Active(_)) | Err(Unusable::Refused(_)) => "active",
+                Ok(Answer::Inactive) => "inactive",
+                Err(Unusable::NotAnAnswer) => "error",
+            });
+        }
+        let registered = match answer {
             Ok(Answer::Active(registered)) => registered,
             Ok(Answer::Inactive) => {
                 introspection.remember(token, None, None);

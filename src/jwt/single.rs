@@ -15,8 +15,9 @@ use crate::error::TokenError;
 #[cfg(feature = "remote")]
 use crate::keys::remote::{Lookup, RemoteKeys};
 use crate::keys::set::KeySet;
+use crate::rules::binding::{self, Presented};
 use crate::rules::typ::TypPolicy;
-use crate::rules::{binding, ClaimRules, Origin};
+use crate::rules::{ClaimRules, Origin};
 use crate::scope::hierarchy::CompiledHierarchy;
 use crate::scope::index::ScopeIndex;
 use crate::scope::{ScopeClaims, Scopes};
@@ -93,7 +94,7 @@ impl Inner {
     pub(crate) fn recheck_cached(
         &self,
         auth: Authenticated,
-        binding: Option<&str>,
+        binding: Presented<'_>,
     ) -> Result<Authenticated, TokenError> {
         let c = auth.claims().registered();
         binding::check(c.cnf.as_ref(), binding)?;
@@ -124,7 +125,7 @@ impl Inner {
         &self,
         token: &str,
         may_wait: bool,
-        binding: Option<&str>,
+        binding: Presented<'_>,
         hit: impl FnOnce(Result<Authenticated, TokenError>) -> S,
         ran: impl FnOnce(Result<Authenticated, Halt>) -> S,
     ) -> S {
@@ -135,6 +136,7 @@ impl Inner {
                     // Only while the key set would still verify it: past a remote set's stale
                     // window, the request gets what it would get without the cache.
                     if self.keys_usable() {
+                        crate::metrics::token_cache(true);
                         return hit(self.recheck_cached(auth, binding));
                     }
                 }
@@ -142,7 +144,19 @@ impl Inner {
             }
             None => 0,
         };
-        ran(self.run(token, may_wait, binding, keys_version))
+        let result = self.run(token, may_wait, binding, keys_version);
+        #[cfg(feature = "metrics")]
+        if self.cache.is_some() {
+            // A run that waits for keys is asked again once they are in: count that one.
+            #[cfg(feature = "remote")]
+            let waits = matches!(result, Err(Halt::Wait(..)));
+            #[cfg(not(feature = "remote"))]
+            let waits = false;
+            if !waits {
+                crate::metrics::token_cache(false);
+            }
+        }
+        ran(result)
     }
 
     /// Validate a JWS that the cache did not answer for; `keys_version`: the key set version
@@ -151,7 +165,7 @@ impl Inner {
         &self,
         token: &str,
         may_wait: bool,
-        binding: Option<&str>,
+        binding: Presented<'_>,
         keys_version: u64,
     ) -> Result<Authenticated, Halt> {
         let s = Segments::split(token)?;

@@ -11,6 +11,7 @@ use crate::error::TokenError;
 #[cfg(feature = "remote")]
 use crate::keys::remote::RemoteKeys;
 use crate::rules;
+use crate::rules::binding::Presented;
 
 /// Validates access tokens. Cheap to clone; share one per trusted issuer set.
 #[derive(Clone)]
@@ -143,7 +144,7 @@ impl Validator {
     /// # Errors
     /// Why the token is not accepted; see [`TokenError`].
     pub fn validate(&self, token: &str) -> Result<Authenticated, TokenError> {
-        match self.step(token, false, None) {
+        match self.step(token, false, Presented::NOTHING) {
             Step::Done(result) => result,
             #[cfg(feature = "remote")]
             Step::Wait(remote, _) => Err(TokenError::Unavailable {
@@ -166,22 +167,22 @@ impl Validator {
     /// # Errors
     /// Why the token is not accepted; see [`TokenError`].
     pub async fn validate_async(&self, token: &str) -> Result<Authenticated, TokenError> {
-        match self.step(token, true, None) {
+        match self.step(token, true, Presented::NOTHING) {
             Step::Done(result) => result,
             #[cfg(feature = "remote")]
             Step::Wait(remote, generation) => {
                 let _ = remote.refresh(generation).await;
-                match self.step(token, false, None) {
+                match self.step(token, false, Presented::NOTHING) {
                     Step::Done(result) => result,
                     Step::Wait(remote, _) => Err(TokenError::Unavailable {
                         retry_after: remote.unavailable(),
                     }),
-                    Step::Introspect(v) => v.introspect(token, None).await,
+                    Step::Introspect(v) => v.introspect(token, Presented::NOTHING).await,
                     Step::Check(auth, v) => v.run_async_checks(auth).await,
                 }
             }
             #[cfg(feature = "remote")]
-            Step::Introspect(v) => v.introspect(token, None).await,
+            Step::Introspect(v) => v.introspect(token, Presented::NOTHING).await,
             #[cfg(feature = "tokio")]
             Step::Check(auth, v) => v.run_async_checks(auth).await,
         }
@@ -223,7 +224,7 @@ impl Validator {
     ///
     /// `binding`: the RFC 7638 thumbprint of the key whose DPoP proof came with the token
     /// (already verified), or `None` for a plain bearer token.
-    pub(crate) fn step(&self, token: &str, may_wait: bool, binding: Option<&str>) -> Step {
+    pub(crate) fn step(&self, token: &str, may_wait: bool, binding: Presented<'_>) -> Step {
         // The length cap of the kind matched here, not through `max_token_len`: that would
         // match the kind a second time on every request.
         match &*self.inner {

@@ -577,6 +577,14 @@ impl TokenBuilder<'_> {
         self.claim("cnf", json!({ "jkt": client.jkt() }))
     }
 
+    /// Bind the token to a client certificate (`cnf.x5t#S256`, RFC 8705 §3): it is then only
+    /// accepted on a request that comes with that certificate ([`crate::mtls`]). Replaces a
+    /// binding set before (`dpop_bound`); set `cnf` with [`claim`](Self::claim) for both.
+    #[must_use]
+    pub fn certificate_bound(self, certificate: &crate::mtls::ClientCertificate) -> Self {
+        self.claim("cnf", json!({ "x5t#S256": certificate.thumbprint() }))
+    }
+
     /// Signed by a key the validator does not trust (same algorithm, same `kid`).
     #[must_use]
     pub fn forged(mut self) -> Self {

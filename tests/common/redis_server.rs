@@ -11,6 +11,14 @@ pub(crate) struct RedisServer {
     child: Child,
 }
 
+impl RedisServer {
+    /// The server's process id (for the benches that read its CPU time).
+    #[allow(dead_code)]
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -2,6 +2,10 @@
 // It issues RFC 9068 JWT access tokens through client_credentials and resource indicators:
 // one client per signing algorithm (rs256, ps256, es256, eddsa). Every start generates new
 // keys with new kids, so restarting it on the same port is a key rotation.
+// For the MCP test, two more clients (client_secret_basic, as the MCP SDK's
+// ClientCredentialsProvider authenticates): `mcp-tools` may get `mcp:tools`, `mcp-admin`
+// `mcp:tools mcp:admin`, in RS256 JWTs whose audience is the resource they name (the MCP
+// server's URL).
 //
 //   PORT=0 AUDIENCE=https://api.test node provider.mjs
 // prints "issuer http://127.0.0.1:PORT" once it listens.
@@ -25,6 +29,8 @@ const keys = [
 const algByClient = { rs256: 'RS256', ps256: 'PS256', es256: 'ES256', eddsa: 'EdDSA' };
 // `opaque` gets opaque access tokens; `rs` is the resource server, which introspects them.
 const opaqueClients = ['opaque'];
+// MCP clients and the most each may be granted.
+const mcpScopes = { 'mcp-tools': 'mcp:tools', 'mcp-admin': 'mcp:tools mcp:admin' };
 
 const server = (await import('node:http')).createServer();
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -45,7 +51,14 @@ const provider = new Provider(issuer, {
     redirect_uris: [],
     response_types: [],
     token_endpoint_auth_method: 'client_secret_basic',
-  }]),
+  }]).concat(Object.keys(mcpScopes).map((id) => ({
+    client_id: id,
+    client_secret: 'interop-secret',
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }))),
   jwks: { keys },
   cookies: { keys: ['interop-cookie-key'] },
   features: {
@@ -56,20 +69,32 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => audience,
       useGrantedResource: () => true,
-      getResourceServerInfo: (ctx, resource, client) => (opaqueClients.includes(client.clientId)
-        ? {
-          scope: 'users:read users:write users.profile:read accounts:read accounts:write',
-          audience: resource,
-          accessTokenFormat: 'opaque',
-          accessTokenTTL: 600,
+      getResourceServerInfo: (ctx, resource, client) => {
+        if (mcpScopes[client.clientId]) {
+          return {
+            scope: mcpScopes[client.clientId],
+            audience: resource,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: 600,
+            jwt: { sign: { alg: 'RS256' } },
+          };
         }
-        : {
+        if (opaqueClients.includes(client.clientId)) {
+          return {
+            scope: 'users:read users:write users.profile:read accounts:read accounts:write',
+            audience: resource,
+            accessTokenFormat: 'opaque',
+            accessTokenTTL: 600,
+          };
+        }
+        return {
           scope: 'users:read users:write users.profile:read accounts:read accounts:write',
           audience: resource,
           accessTokenFormat: 'jwt',
           accessTokenTTL: 600,
           jwt: { sign: { alg: algByClient[client.clientId] } },
-        }),
+        };
+      },
     },
   },
 });

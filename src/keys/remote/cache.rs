@@ -38,6 +38,8 @@ struct State {
     last_attempt: Option<Instant>,
     next_retry: Option<Instant>,
     failures: u32,
+    /// When the current set was fetched.
+    fetched_at: Option<Instant>,
 }
 
 /// One remote key source with its cache.
@@ -147,6 +149,10 @@ impl RemoteKeys {
     pub(crate) fn lookup(self: &Arc<Self>) -> Lookup {
         let now = Instant::now();
         let s = self.read();
+        // Also past the stale window and while fetches fail: an alert on the age must fire.
+        if let Some(at) = s.fetched_at {
+            crate::metrics::key_set_age(now.saturating_duration_since(at));
+        }
         if let (Some(keys), Some(stale_until)) = (&s.keys, s.stale_until) {
             if now < stale_until {
                 let refresh_due =
@@ -260,6 +266,8 @@ impl RemoteKeys {
                     .unwrap_or(self.options.default_ttl)
                     .clamp(self.options.min_ttl, self.options.max_ttl);
                 s.keys = Some(Arc::new(keys));
+                s.fetched_at = Some(now);
+                crate::metrics::jwks_fetch(true);
                 self.version.fetch_add(1, Ordering::AcqRel);
                 s.refresh_at = Some(later(now, ttl.mul_f64(0.8)));
                 let stale_until = later(now, ttl.saturating_add(self.options.stale_window));
@@ -274,6 +282,10 @@ impl RemoteKeys {
                 Ok(())
             }
             Err(e) => {
+                crate::metrics::jwks_fetch(false);
+                if let Some(at) = s.fetched_at {
+                    crate::metrics::key_set_age(now.saturating_duration_since(at));
+                }
                 s.failures = s.failures.saturating_add(1);
                 let factor = 1u32 << (s.failures - 1).min(16);
                 let backoff = self
