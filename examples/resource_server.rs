@@ -52,16 +52,22 @@
 //! | `GET /accounts` | `accounts:read` or `accounts:write` |
 //! | `GET /transfer` | `accounts:write`, then step-up (RFC 9470): `acr` and `auth_time` |
 //! | `GET /ws` | `users:read`; a WebSocket that echoes text frames and closes when the token expires |
+//! | `GET /openapi.json` | nothing: OpenAPI 3.1, each operation's `security` from the guard on it |
+//!
+//! Each route is declared once, in `routes()`, with the guard that enforces it: the router
+//! and `/openapi.json` are both built from that table. The document's `oauth2` scheme offers
+//! the client credentials flow at the token endpoint that discovery found (with neither
+//! `RS_JWKS_FILE` nor `RS_JWKS_URL`; `503` until the discovery document has been read), else
+//! at `RS_ISSUER` + `/token`; an `http` bearer scheme (JWT) is offered too.
 
 use std::io::Write;
 use std::net::SocketAddr;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::ConnectInfo;
-use axum::http::header::CONTENT_TYPE;
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::get;
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::{json, Value};
@@ -69,6 +75,7 @@ use tower_bearer::dpop::Dpop;
 use tower_bearer::introspect::Introspection;
 use tower_bearer::metadata::ResourceMetadata;
 use tower_bearer::mtls::ClientCertificates;
+use tower_bearer::openapi::{OpenApiSecurity, SecuritySchemes};
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::store::redis::RedisStore;
 use tower_bearer::{
@@ -86,6 +93,8 @@ struct Config {
     sources: TokenSources,
     transfer: ScopeGuard,
     certificates: Option<ClientCertificates>,
+    /// Keys come from discovery: the token endpoint too.
+    discovery: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -168,6 +177,7 @@ async fn config() -> Result<Config, String> {
         remote = remote.cooldown(std::time::Duration::from_secs(secs));
     }
     builder = builder.remote_options(remote);
+    let discovery = var("RS_JWKS_FILE").is_none() && var("RS_JWKS_URL").is_none();
     match (var("RS_JWKS_FILE"), var("RS_JWKS_URL")) {
         (Some(_), Some(_)) => return Err("set RS_JWKS_FILE or RS_JWKS_URL, not both".into()),
         (Some(path), None) => {
@@ -295,6 +305,7 @@ async fn config() -> Result<Config, String> {
         sources,
         transfer,
         certificates,
+        discovery,
     })
 }
 
@@ -330,12 +341,162 @@ async fn ws(upgrade: WebSocketUpgrade, claims: TokenClaims) -> Response {
     upgrade.on_upgrade(move |socket| echo(socket, claims))
 }
 
+/// Who may call a route.
+#[derive(Clone)]
+enum Access {
+    /// Anyone: outside the bearer layer.
+    Public,
+    /// Any valid token.
+    Authenticated,
+    /// A valid token meeting this guard.
+    Guard(RequireScopeLayer),
+}
+
+/// One row of the route table.
+struct Route {
+    method: Method,
+    path: &'static str,
+    summary: &'static str,
+    /// The success status.
+    ok: u16,
+    access: Access,
+    handler: MethodRouter,
+}
+
+/// The route table: the router and `/openapi.json` are both built from it, so the guard on a
+/// route and its documented `security` are one value.
+fn routes(config: &Config, metrics: PrometheusHandle) -> Vec<Route> {
+    use Access::{Authenticated, Guard, Public};
+    let (get_, post_) = (Method::GET, Method::POST);
+    let row = |method: &Method, path, summary, access, handler| Route {
+        method: method.clone(),
+        path,
+        summary,
+        ok: if *method == Method::POST { 201 } else { 200 },
+        access,
+        handler,
+    };
+    let ok = |route: &'static str| get(move || async move { Json(json!({ "route": route })) });
+    let users_read = Guard(RequireScopeLayer::all(["users:read"]));
+    let profile = Guard(RequireScopeLayer::all(["users:read", "users.profile:read"]));
+    let accounts = Guard(RequireScopeLayer::any(["accounts:read", "accounts:write"]));
+    let transfer = Guard(RequireScopeLayer::from_guard(config.transfer.clone()));
+    let create_user = axum::routing::post(|| async {
+        (StatusCode::CREATED, Json(json!({ "route": "create user" })))
+    });
+    let health = get(|| async { Json(json!({ "status": "ok" })) });
+    let metrics = get(move || {
+        let text = metrics.render();
+        async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+    });
+    let users_write = Guard(RequireScopeLayer::all(["users:write"]));
+    let step_up = "A transfer; also needs step-up (RFC 9470: acr, auth_time)";
+    #[rustfmt::skip]
+    let table = vec![
+        row(&get_,  "/health",        "Liveness",                       Public,             health),
+        row(&get_,  "/metrics",       "Prometheus metrics",             Public,             metrics),
+        row(&get_,  "/me",            "The token's subject and scopes", Authenticated,      get(me)),
+        row(&get_,  "/users",         "List users",                     users_read.clone(), ok("list users")),
+        row(&post_, "/users",         "Create a user",                  users_write,        create_user),
+        row(&get_,  "/users/profile", "User profiles",                  profile,            ok("user profiles")),
+        row(&get_,  "/accounts",      "Accounts",                       accounts,           ok("accounts")),
+        row(&get_,  "/transfer",      step_up,                          transfer,           ok("transfer")),
+        Route { ok: 101, ..row(&get_, "/ws", "A WebSocket echoing text frames", users_read, get(ws)) },
+    ];
+    table
+}
+
+/// `GET /openapi.json`: OpenAPI 3.1 for the table, with the current token endpoint.
+struct ApiDoc {
+    /// Every row's method, path, summary, success status and access.
+    routes: Vec<(Method, &'static str, &'static str, u16, Access)>,
+    issuer: String,
+    validator: Validator,
+    discovery: bool,
+}
+
+impl ApiDoc {
+    /// The document, or the status and reason it cannot be served now.
+    fn document(&self) -> Result<String, (StatusCode, String)> {
+        use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+        use utoipa::openapi::{Info, OpenApi, Paths, ResponseBuilder};
+
+        let schemes = SecuritySchemes::new().bearer_jwt();
+        let schemes = if self.discovery {
+            let Some(endpoints) = self.validator.discovered_endpoints() else {
+                let reason = "the token endpoint is not known yet (discovery)";
+                return Err((StatusCode::SERVICE_UNAVAILABLE, reason.into()));
+            };
+            match endpoints.token_endpoint() {
+                Some(token_url) => schemes.client_credentials(token_url),
+                // No token endpoint in the issuer's metadata: the bearer scheme alone.
+                None => schemes,
+            }
+        } else {
+            schemes.client_credentials(format!("{}/token", self.issuer.trim_end_matches('/')))
+        };
+        let mut security = OpenApiSecurity::new(schemes).public(Method::GET, "/openapi.json");
+        let mut paths = Paths::new();
+        let response = |text: &str| ResponseBuilder::new().description(text).build();
+        let mut add = |method: &Method, path: &str, summary: &str, ok: u16, access: &Access| {
+            let mut op = OperationBuilder::new()
+                .summary(Some(summary))
+                .response(ok.to_string(), response("Success"));
+            if !matches!(access, Access::Public) {
+                op = op.response("401", response("No valid token (RFC 6750)"));
+            }
+            if matches!(access, Access::Guard(_)) {
+                op = op.response("403", response("insufficient_scope"));
+            }
+            let method = match *method {
+                Method::POST => HttpMethod::Post,
+                _ => HttpMethod::Get,
+            };
+            paths.add_path_operation(path, vec![method], op);
+        };
+        add(
+            &Method::GET,
+            "/openapi.json",
+            "This document",
+            200,
+            &Access::Public,
+        );
+        for (method, path, summary, ok, access) in &self.routes {
+            add(method, path, summary, *ok, access);
+            security = match access {
+                Access::Public => security.public(method.clone(), *path),
+                Access::Authenticated => security.authenticated(method.clone(), *path),
+                Access::Guard(layer) => security.route(method.clone(), *path, layer),
+            };
+        }
+        let mut doc = OpenApi::new(
+            Info::new("tower-bearer reference resource server", "1.0.0"),
+            paths,
+        );
+        let failed = |e: &dyn std::fmt::Display| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+        security.apply(&mut doc).map_err(|e| failed(&e))?;
+        doc.to_json().map_err(|e| failed(&e))
+    }
+}
+
+async fn openapi_json(doc: std::sync::Arc<ApiDoc>) -> Response {
+    match doc.document() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err((status, reason)) => {
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                let body =
+                    json!({ "error": "temporarily_unavailable", "error_description": reason });
+                (status, [(header::RETRY_AFTER, "1")], Json(body)).into_response()
+            } else {
+                eprintln!("resource_server: /openapi.json: {reason}");
+                (status, Json(json!({ "error": "server_error" }))).into_response()
+            }
+        }
+    }
+}
+
 fn app(config: &Config, metrics: PrometheusHandle) -> Result<Router, String> {
-    let users_read = RequireScopeLayer::all(["users:read"]);
-    let users_write = RequireScopeLayer::all(["users:write"]);
-    let profile = RequireScopeLayer::all(["users:read", "users.profile:read"]);
-    let accounts = RequireScopeLayer::any(["accounts:read", "accounts:write"]);
-    let transfer = RequireScopeLayer::from_guard(config.transfer.clone());
+    let table = routes(config, metrics);
     let mut bearer =
         BearerLayer::new(config.validator.clone()).token_sources(config.sources.clone());
     if let Some(realm) = &config.realm {
@@ -347,6 +508,10 @@ fn app(config: &Config, metrics: PrometheusHandle) -> Result<Router, String> {
     if let Some(certificates) = &config.certificates {
         bearer = bearer.client_certificates(certificates.clone());
     }
+    let guards = table.iter().filter_map(|r| match &r.access {
+        Access::Guard(layer) => Some(layer.guard()),
+        _ => None,
+    });
     let metadata = match &config.resource {
         Some(resource) => {
             let mut metadata = ResourceMetadata::builder(resource.clone())
@@ -358,9 +523,7 @@ fn app(config: &Config, metrics: PrometheusHandle) -> Result<Router, String> {
                 metadata = metadata.tls_client_certificate_bound_access_tokens(true);
             }
             let metadata = metadata
-                .scopes_from_guards(
-                    [&users_read, &users_write, &profile, &accounts, &transfer].map(|l| l.guard()),
-                )
+                .scopes_from_guards(guards)
                 .build()
                 .map_err(|e| format!("RS_RESOURCE: {e}"))?;
             bearer = bearer.resource_metadata(&metadata);
@@ -368,37 +531,29 @@ fn app(config: &Config, metrics: PrometheusHandle) -> Result<Router, String> {
         }
         None => None,
     };
-    let ok = |route: &'static str| move || async move { Json(json!({ "route": route })) };
-    let router = Router::new()
-        .route("/me", get(me))
-        .route(
-            "/users",
-            get(ok("list users")).route_layer(users_read).merge(
-                axum::routing::post(|| async {
-                    (StatusCode::CREATED, Json(json!({ "route": "create user" })))
-                })
-                .route_layer(users_write),
-            ),
-        )
-        .route(
-            "/users/profile",
-            get(ok("user profiles")).route_layer(profile),
-        )
-        .route("/accounts", get(ok("accounts")).route_layer(accounts))
-        .route("/transfer", get(ok("transfer")).route_layer(transfer))
-        .route(
-            "/ws",
-            get(ws).route_layer(RequireScopeLayer::all(["users:read"])),
-        )
+    let doc = std::sync::Arc::new(ApiDoc {
+        routes: table
+            .iter()
+            .map(|r| (r.method.clone(), r.path, r.summary, r.ok, r.access.clone()))
+            .collect(),
+        issuer: config.issuer.clone(),
+        validator: config.validator.clone(),
+        discovery: config.discovery,
+    });
+    let (mut protected, mut public) = (Router::new(), Router::new());
+    for route in table {
+        match route.access {
+            Access::Public => public = public.route(route.path, route.handler),
+            Access::Authenticated => protected = protected.route(route.path, route.handler),
+            Access::Guard(layer) => {
+                protected = protected.route(route.path, route.handler.route_layer(layer));
+            }
+        }
+    }
+    let router = protected
         .layer(bearer)
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
-        .route(
-            "/metrics",
-            get(move || {
-                let text = metrics.render();
-                async move { ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
-            }),
-        );
+        .merge(public)
+        .route("/openapi.json", get(move || openapi_json(doc.clone())));
     Ok(match metadata {
         Some(m) => router.layer(m.layer()),
         None => router,

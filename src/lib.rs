@@ -51,7 +51,8 @@
 //! * `aws-lc-rs` (default), `rust-crypto`: the crypto backend.
 //! * `axum`: extractors ([`extract`]) on `axum-core`; the `axum` crate itself (default
 //!   features off) only for `OriginalUri`, the path a client addressed under `Router::nest`.
-//! * `macros`: `#[require_scope(...)]` for axum handlers.
+//! * `macros`: `#[require_scope(...)]` for axum handlers; `guard_of!(handler)` names the
+//!   guard it generated (to document the route, feature `utoipa`).
 //! * `remote`: keys from a JWKS URL or issuer discovery, cached ([`remote`]), and opaque
 //!   tokens through RFC 7662 introspection ([`introspect`]); needs tokio.
 //! * `tokio`: asynchronous claim checks with a deadline
@@ -60,6 +61,8 @@
 //! * `metrics`: counters and histograms through the `metrics` facade ([`metrics`]).
 //! * `tonic`: [`grpc::GrpcLayer`] for tonic servers.
 //! * `redis`: shared state on Redis or Valkey ([`store::redis`]).
+//! * `utoipa`: OpenAPI security schemes and each operation's `security`, from the same guards
+//!   that enforce them ([`openapi`]; utoipa 6).
 //! * `tracing`: one `debug` event per rejection (`warn` for server-side problems).
 //!
 //! # Layout
@@ -95,6 +98,8 @@ pub mod metrics;
 #[allow(dead_code, unreachable_pub)]
 mod metrics;
 pub mod mtls;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 pub mod reject;
 mod rules;
 pub mod scope;
@@ -128,7 +133,7 @@ pub use source::form::FormTokenLayer;
 pub use source::{BearerToken, TokenSources};
 
 #[cfg(feature = "macros")]
-pub use tower_bearer_macros::require_scope;
+pub use tower_bearer_macros::{guard_of, require_scope};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

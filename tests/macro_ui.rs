@@ -4,6 +4,7 @@
 fn macro_compile_errors() {
     let t = trybuild::TestCases::new();
     t.pass("tests/macro_ui/pass.rs");
+    t.pass("tests/macro_ui/guard_of.rs");
     for case in [
         "not_async",
         "bad_scope",
@@ -14,6 +15,7 @@ fn macro_compile_errors() {
         "method",
         "bad_acr",
         "empty_acr",
+        "guard_of_unguarded",
     ] {
         t.compile_fail(format!("tests/macro_ui/{case}.rs"));
     }

@@ -207,6 +207,9 @@ impl Parse for Args {
 /// ```
 ///
 /// Scope strings are checked at compile time. The handler must be a free `async fn`.
+///
+/// [`guard_of!(handler)`](guard_of!) gives the guard this generates, to document the route
+/// from the same declaration.
 #[proc_macro_attribute]
 pub fn require_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
     let args = parse_macro_input!(attr as Args);
@@ -262,6 +265,45 @@ pub fn require_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
     quote! {
         #marker_item
         #func
+    }
+    .into()
+}
+
+/// The guard that `#[require_scope(...)]` generated for a handler, as a
+/// `&'static ScopeGuard`: to document the route from the same declaration that enforces it
+/// (`tower_bearer::openapi`, feature `utoipa`), or to list its scopes in RFC 9728 metadata.
+///
+/// ```ignore
+/// #[require_scope("users:read")]
+/// async fn list_users() -> &'static str { "..." }
+///
+/// let guard: &'static ScopeGuard = guard_of!(list_users);
+/// let security = OpenApiSecurity::new(schemes).route(Method::GET, "/users", guard_of!(list_users));
+/// ```
+///
+/// The handler may be named by a path (`handlers::list_users`); it must carry
+/// `#[require_scope]`, and be visible where `guard_of!` is used. Without the attribute the
+/// error is ``cannot find type `__TowerBearerScope_<handler>` ``.
+#[proc_macro]
+pub fn guard_of(input: TokenStream) -> TokenStream {
+    let mut path = parse_macro_input!(input as syn::Path);
+    let Some(last) = path.segments.last_mut() else {
+        return Error::new(Span::call_site(), "guard_of!(handler): name a handler")
+            .to_compile_error()
+            .into();
+    };
+    if !last.arguments.is_none() {
+        return Error::new(
+            last.arguments.span(),
+            "guard_of!(handler): name the handler without generic arguments",
+        )
+        .to_compile_error()
+        .into();
+    }
+    let span = last.ident.span();
+    last.ident = syn::Ident::new(&format!("__TowerBearerScope_{}", last.ident), span);
+    quote_spanned! {span=>
+        <#path as ::tower_bearer::extract::ScopeMarker>::guard()
     }
     .into()
 }

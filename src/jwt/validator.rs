@@ -100,6 +100,23 @@ impl Validator {
         }
     }
 
+    /// The authorization server's endpoints (token, authorization) named by the discovery
+    /// document, for a single-issuer validator built with
+    /// [`discover`](crate::ValidatorBuilder::discover) once that document has been read
+    /// (after [`warm_up`](Self::warm_up) or the first token). `None` before that, and for
+    /// static keys, a JWKS URL or several issuers. Use it to document the API (OpenAPI
+    /// security schemes, feature `utoipa`).
+    #[cfg(feature = "remote")]
+    pub fn discovered_endpoints(&self) -> Option<crate::keys::remote::DiscoveredEndpoints> {
+        match &*self.inner {
+            Kind::One(i) => match &i.keys {
+                Keys::Remote(r) => r.endpoints().map(|e| (*e).clone()),
+                Keys::Static(_) => None,
+            },
+            Kind::Many { .. } => None,
+        }
+    }
+
     /// Fetch every remote key set now, to fail fast at start-up (a no-op for static keys).
     ///
     /// # Errors

@@ -16,6 +16,7 @@
 //! assert_eq!(need.challenge_scopes(), "users:read accounts:read accounts:write");
 //! ```
 
+mod alternatives;
 mod granted;
 pub(crate) mod hierarchy;
 pub(crate) mod index;
@@ -23,6 +24,7 @@ mod requirement;
 mod source;
 mod token;
 
+pub use alternatives::{TooManyAlternatives, MAX_ALTERNATIVES};
 pub use granted::Scopes;
 pub use hierarchy::ScopeHierarchy;
 pub use requirement::{IntoRequirement, ScopeRequirement};

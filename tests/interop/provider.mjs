@@ -81,14 +81,14 @@ const provider = new Provider(issuer, {
         }
         if (opaqueClients.includes(client.clientId)) {
           return {
-            scope: 'users:read users:write accounts:read',
+            scope: 'users:read users:write users.profile:read accounts:read accounts:write',
             audience: resource,
             accessTokenFormat: 'opaque',
             accessTokenTTL: 600,
           };
         }
         return {
-          scope: 'users:read users:write accounts:read',
+          scope: 'users:read users:write users.profile:read accounts:read accounts:write',
           audience: resource,
           accessTokenFormat: 'jwt',
           accessTokenTTL: 600,

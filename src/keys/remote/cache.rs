@@ -29,6 +29,8 @@ pub(crate) enum Source {
 struct State {
     keys: Option<Arc<KeySet>>,
     jwks_uri: Option<String>,
+    /// The endpoints of the last discovery document read; kept when a later fetch fails.
+    endpoints: Option<Arc<DiscoveredEndpoints>>,
     /// When a background refresh starts: at 80% of the time to live, so rotation is picked
     /// up while the current set is still fresh.
     refresh_at: Option<Instant>,
@@ -316,8 +318,10 @@ impl RemoteKeys {
                 match cached {
                     Some(u) => u,
                     None => {
-                        let u = self.discover(base, issuer).await?;
-                        self.write().jwks_uri = Some(u.clone());
+                        let (u, endpoints) = self.discover(base, issuer).await?;
+                        let mut s = self.write();
+                        s.jwks_uri = Some(u.clone());
+                        s.endpoints = Some(Arc::new(endpoints));
                         u
                     }
                 }
@@ -347,7 +351,16 @@ impl RemoteKeys {
         Ok((set, fetched.max_age))
     }
 
-    async fn discover(&self, base: &str, issuer: &str) -> Result<String, FetchError> {
+    /// The endpoints the discovery document named, once one was read.
+    pub(crate) fn endpoints(&self) -> Option<Arc<DiscoveredEndpoints>> {
+        self.read().endpoints.clone()
+    }
+
+    async fn discover(
+        &self,
+        base: &str,
+        issuer: &str,
+    ) -> Result<(String, DiscoveredEndpoints), FetchError> {
         let trimmed = base.trim_end_matches('/');
         let oidc = format!("{trimmed}/.well-known/openid-configuration");
         let first = match self.discovery_document(issuer, &oidc).await {
@@ -364,11 +377,20 @@ impl RemoteKeys {
         }
     }
 
-    async fn discovery_document(&self, issuer: &str, url: &str) -> Result<String, FetchError> {
+    async fn discovery_document(
+        &self,
+        issuer: &str,
+        url: &str,
+    ) -> Result<(String, DiscoveredEndpoints), FetchError> {
         #[derive(serde::Deserialize)]
         struct Doc {
             issuer: String,
             jwks_uri: String,
+            // Not needed for keys: a value of the wrong type is dropped, not an error.
+            #[serde(default, deserialize_with = "lenient_url")]
+            token_endpoint: Option<String>,
+            #[serde(default, deserialize_with = "lenient_url")]
+            authorization_endpoint: Option<String>,
         }
         let fetched = self.get(url).await?;
         let doc: Doc =
@@ -383,7 +405,47 @@ impl RemoteKeys {
             });
         }
         self.options.check_url(&doc.jwks_uri)?;
-        Ok(doc.jwks_uri)
+        // Only URLs this client would itself call are passed on.
+        let usable = |u: Option<String>| u.filter(|u| self.options.check_url(u).is_ok());
+        let endpoints = DiscoveredEndpoints {
+            token_endpoint: usable(doc.token_endpoint),
+            authorization_endpoint: usable(doc.authorization_endpoint),
+        };
+        Ok((doc.jwks_uri, endpoints))
+    }
+}
+
+/// An optional string member; any other JSON value counts as absent.
+fn lenient_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value: serde_json::Value = serde::Deserialize::deserialize(d)?;
+    Ok(match value {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// The authorization server's endpoints named by the discovery document (OpenID Connect
+/// Discovery or RFC 8414) that keys were discovered from; see
+/// [`Validator::discovered_endpoints`](crate::Validator::discovered_endpoints).
+///
+/// An endpoint is kept only if it is a URL the key fetches would accept too (`https`, or
+/// `http` with [`RemoteOptions::allow_http`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DiscoveredEndpoints {
+    token_endpoint: Option<String>,
+    authorization_endpoint: Option<String>,
+}
+
+impl DiscoveredEndpoints {
+    /// `token_endpoint`, where clients obtain tokens.
+    pub fn token_endpoint(&self) -> Option<&str> {
+        self.token_endpoint.as_deref()
+    }
+
+    /// `authorization_endpoint`, where users authorize clients (authorization code flow).
+    pub fn authorization_endpoint(&self) -> Option<&str> {
+        self.authorization_endpoint.as_deref()
     }
 }
 

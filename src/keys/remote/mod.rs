@@ -44,6 +44,7 @@ mod error;
 mod fetch;
 mod options;
 
+pub use cache::DiscoveredEndpoints;
 pub(crate) use cache::{rfc8414_url, Lookup, RemoteKeys, Source};
 pub use error::FetchError;
 pub(crate) use fetch::read_capped;
