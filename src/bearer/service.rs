@@ -16,7 +16,7 @@ use crate::claims::Authenticated;
 use crate::dpop::{DpopMode, Proof};
 use crate::error::TokenError;
 use crate::jwt::{Step, Validator};
-use crate::reject::Rejection;
+use crate::reject::{Reason, Rejection};
 use crate::source::{self, BearerToken, RequestView, Via};
 use crate::store::Pending;
 
@@ -212,7 +212,7 @@ fn dpop_proof<B>(
     match (&config.dpop, via) {
         (Some(dpop), Via::Dpop) => {
             if !source::grammar::is_b64token(token.as_str()) {
-                return Err(Rejection::invalid_request("malformed DPoP token").in_dpop_scheme());
+                return Err(Rejection::fixed(Reason::MalformedDpopToken).in_dpop_scheme());
             }
             // The client signed the URL it addressed.
             let uri = super::context::addressed_uri(req);
