@@ -21,9 +21,12 @@
 mod common;
 #[path = "common/floor.rs"]
 mod floor;
+#[path = "common/rejected.rs"]
+mod rejected;
 
 use common::{block_on, FloorClaims};
 use floor::floor_key;
+use rejected::{rejected_token, REJECTIONS};
 use std::convert::Infallible;
 use std::hint::black_box;
 
@@ -49,12 +52,9 @@ const CASES: [&str; 9] = [
     "router_cache_hit",
 ];
 
-/// Rejected tokens: `floor_<kind>` is `jsonwebtoken::decode` refusing it, `reject_<kind>` the
-/// axum router with the layer (as in `router`) answering it. `missing` has no floor.
-const REJECTIONS: [&str; 5] = ["forged", "expired", "wrong_aud", "garbage", "missing"];
-
-/// The size of the `garbage` token: far over the length cap.
-const GARBAGE_LEN: usize = 64 * 1024;
+// Rejected tokens (`common/rejected.rs`): `floor_<kind>` is `jsonwebtoken::decode` refusing
+// it, `reject_<kind>` the axum router with the layer (as in `router`) answering it. `missing`
+// has no floor.
 
 /// The only code callgrind counts: `n` calls of `one`, each given its prepared input.
 #[inline(never)]
@@ -83,46 +83,6 @@ where
     })
 }
 
-/// The token of a rejection case (`None`: no credentials at all).
-fn rejected_token(issuer: &TestIssuer, valid: &str, kind: &str) -> Option<String> {
-    let token = |b: tower_bearer::testing::TokenBuilder<'_>| {
-        b.scopes(["users:read", "users:write", "profile"])
-            .subject("alice")
-            .sign()
-    };
-    match kind {
-        // The valid token with one signature character changed.
-        "forged" => {
-            let mut t = valid.as_bytes().to_vec();
-            let at = t.len() - 8;
-            t[at] = if t[at] == b'A' { b'B' } else { b'A' };
-            Some(String::from_utf8(t).expect("ASCII"))
-        }
-        "expired" => Some(token(issuer.token().expired())),
-        "wrong_aud" => Some(token(issuer.token().claim("aud", "https://other.test"))),
-        // Three base64url segments of pseudo-random characters, 64 KiB in all.
-        "garbage" => {
-            const ALPHABET: &[u8] =
-                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-            let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-            let mut t: Vec<u8> = (0..GARBAGE_LEN)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    ALPHABET[(x % 64) as usize]
-                })
-                .collect();
-            t[GARBAGE_LEN / 3] = b'.';
-            t[2 * GARBAGE_LEN / 3] = b'.';
-            Some(String::from_utf8(t).expect("ASCII"))
-        }
-        "missing" => None,
-        other => panic!("unknown rejection {other:?}; rejections: {REJECTIONS:?}"),
-    }
-}
-
-
 /// The benches' token, or the one in `BENCH_TOKEN`: ECDSA signatures are randomised, and
 /// verifying a different signature takes a slightly different number of instructions, so
 /// the script signs once and has every case verify the same token.
@@ -135,7 +95,6 @@ fn token(issuer: &TestIssuer) -> String {
             .sign()
     })
 }
-
 /// Run `case` for `alg` `n` times inside [`measured`]; returns how many were accepted.
 fn run(alg: Algorithm, case: &str, n: usize) -> usize {
     let issuer = TestIssuer::with_algorithm(alg);
@@ -249,8 +208,7 @@ fn run(alg: Algorithm, case: &str, n: usize) -> usize {
                 validation.set_audience(&[issuer.audience_id()]);
                 validation.validate_nbf = true;
                 return measured(vec![(); n], |()| {
-                    jsonwebtoken::decode::<FloorClaims>(black_box(&bad), &key, &validation)
-                        .is_err()
+                    jsonwebtoken::decode::<FloorClaims>(black_box(&bad), &key, &validation).is_err()
                 });
             }
             if let Some(kind) = other.strip_prefix("reject_") {
@@ -309,7 +267,10 @@ fn main() {
     if let [alg, case, n] = args.as_slice() {
         let n = n.parse().expect("a number of requests");
         let accepted = run(parse_alg(alg), case, n);
-        assert_eq!(accepted, n, "{alg} {case}: every request must be answered as expected");
+        assert_eq!(
+            accepted, n,
+            "{alg} {case}: every request must be answered as expected"
+        );
         return;
     }
     for alg in ["HS256", "RS256", "PS256", "ES256", "EdDSA"] {
