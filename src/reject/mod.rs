@@ -6,7 +6,7 @@
 //!   malformed request.
 //! * Its challenges (`WWW-Authenticate`, RFC 6750 §3, with `DPoP` and RFC 9728's
 //!   `resource_metadata` where configured), written once for every transport.
-//! * [`Reason`]: the rejections whose code and description are fixed; a layer renders the
+//! * The rejections whose code and description are fixed (`reason.rs`): a layer renders the
 //!   answer to each once (`answers.rs`) and clones it for every later request.
 //! * [`ErrorFormat`]: how the body of an HTTP answer is written (JSON, RFC 9457 problem+json,
 //!   empty, or your own). Transports without an HTTP error body take the headers alone.
