@@ -166,6 +166,7 @@ impl Scan<'_> {
     }
 
     /// A string without escapes or control characters: its content's offset and length.
+    #[inline(always)]
     fn plain_string(&mut self) -> Option<(u32, u32)> {
         self.eat(b'"')?;
         let start = self.i;
@@ -212,6 +213,7 @@ impl Scan<'_> {
     /// `0` or `[1-9][0-9]{0,14}`: exact in an `f64`, the way serde_json reads it. One pass:
     /// the value is accumulated while the digits are counted (sixteen digits cannot
     /// overflow a `u64`, and more are refused).
+    #[inline(always)]
     fn small_integer(&mut self) -> Option<f64> {
         let start = self.i;
         let rest = self.b.get(start..)?;
