@@ -256,7 +256,9 @@ where
     }
 }
 
-/// The rendered answer for `rejection` (and its trace).
+/// The rendered answer for `rejection` (and its trace). Every refusal of the layer ends here:
+/// the outcome is `rejection.code()`, and `rejection.reason()` for the fixed ones, whose
+/// answer is a clone of the one rendered first.
 fn reject<B, ResBody: From<Bytes>>(
     config: &Config,
     req: &Request<B>,
