@@ -21,9 +21,12 @@
 mod common;
 #[path = "common/floor.rs"]
 mod floor;
+#[path = "common/rejected.rs"]
+mod rejected;
 
 use common::{block_on, FloorClaims};
 use floor::floor_key;
+use rejected::{rejected_token, REJECTIONS};
 use std::convert::Infallible;
 use std::hint::black_box;
 
@@ -37,7 +40,7 @@ use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_bearer::testing::TestIssuer;
 use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer};
 
-const CASES: [&str; 7] = [
+const CASES: [&str; 9] = [
     "floor",
     "signature",
     "validate",
@@ -45,7 +48,13 @@ const CASES: [&str; 7] = [
     "tower",
     "router",
     "outer",
+    "bare_router",
+    "router_cache_hit",
 ];
+
+// Rejected tokens (`common/rejected.rs`): `floor_<kind>` is `jsonwebtoken::decode` refusing
+// it, `reject_<kind>` the axum router with the layer (as in `router`) answering it. `missing`
+// has no floor.
 
 /// The only code callgrind counts: `n` calls of `one`, each given its prepared input.
 #[inline(never)]
@@ -58,9 +67,17 @@ fn accepted<S, B, RB>(svc: &mut S, req: Request<B>) -> bool
 where
     S: Service<Request<B>, Response = Response<RB>>,
 {
+    answered(svc, req, 200)
+}
+
+/// One request through `svc`: whether it was answered with `status`.
+fn answered<S, B, RB>(svc: &mut S, req: Request<B>, status: u16) -> bool
+where
+    S: Service<Request<B>, Response = Response<RB>>,
+{
     block_on(async {
         match svc.ready().await {
-            Ok(svc) => svc.call(req).await.is_ok_and(|r| r.status() == 200),
+            Ok(svc) => svc.call(req).await.is_ok_and(|r| r.status() == status),
             Err(_) => false,
         }
     })
@@ -78,7 +95,6 @@ fn token(issuer: &TestIssuer) -> String {
             .sign()
     })
 }
-
 /// Run `case` for `alg` `n` times inside [`measured`]; returns how many were accepted.
 fn run(alg: Algorithm, case: &str, n: usize) -> usize {
     let issuer = TestIssuer::with_algorithm(alg);
@@ -166,7 +182,56 @@ fn run(alg: Algorithm, case: &str, n: usize) -> usize {
             let requests = (0..n).map(|_| axum_request()).collect();
             measured(requests, |req| accepted(&mut svc, req))
         }
-        other => panic!("unknown case {other:?}; cases: {CASES:?}"),
+        "bare_router" => {
+            let mut svc: Router = Router::new()
+                .route("/users", get(|| async { "ok" }))
+                .with_state(());
+            let requests = (0..n).map(|_| axum_request()).collect();
+            measured(requests, |req| accepted(&mut svc, req))
+        }
+        "router_cache_hit" => {
+            let validator = issuer
+                .validator_builder()
+                .token_cache(10_000)
+                .build()
+                .expect("validator");
+            let mut svc: Router = route().layer(BearerLayer::new(validator)).with_state(());
+            let requests = (0..n).map(|_| axum_request()).collect();
+            measured(requests, |req| accepted(&mut svc, req))
+        }
+        other => {
+            if let Some(kind) = other.strip_prefix("floor_") {
+                let bad = rejected_token(&issuer, &token, kind).expect("a token");
+                let key = floor_key(alg);
+                let mut validation = Validation::new(alg.as_str().parse().expect("alg"));
+                validation.set_issuer(&[issuer.issuer_id()]);
+                validation.set_audience(&[issuer.audience_id()]);
+                validation.validate_nbf = true;
+                return measured(vec![(); n], |()| {
+                    jsonwebtoken::decode::<FloorClaims>(black_box(&bad), &key, &validation).is_err()
+                });
+            }
+            if let Some(kind) = other.strip_prefix("reject_") {
+                let bad = rejected_token(&issuer, &token, kind);
+                let mut svc: Router = route()
+                    .layer(BearerLayer::new(issuer.validator()))
+                    .with_state(());
+                let request = || {
+                    let mut r = Request::get("/users");
+                    if let Some(t) = &bad {
+                        r = r.header(
+                            "authorization",
+                            HeaderValue::from_str(&format!("Bearer {t}")).expect("header"),
+                        );
+                    }
+                    r.body(axum::body::Body::empty()).expect("request")
+                };
+                let requests = (0..n).map(|_| request()).collect();
+                // Every one of these is `401` (the garbage token: over the length cap).
+                return measured(requests, |req| answered(&mut svc, req, 401));
+            }
+            panic!("unknown case {other:?}; cases: {CASES:?}, floor_<r> and reject_<r> for {REJECTIONS:?}")
+        }
     }
 }
 
@@ -202,13 +267,24 @@ fn main() {
     if let [alg, case, n] = args.as_slice() {
         let n = n.parse().expect("a number of requests");
         let accepted = run(parse_alg(alg), case, n);
-        assert_eq!(accepted, n, "{alg} {case}: every request must be accepted");
+        assert_eq!(
+            accepted, n,
+            "{alg} {case}: every request must be answered as expected"
+        );
         return;
     }
     for alg in ["HS256", "RS256", "PS256", "ES256", "EdDSA"] {
         for case in CASES {
             assert_eq!(run(parse_alg(alg), case, 3), 3, "{alg} {case}");
         }
+        for kind in REJECTIONS {
+            let reject = format!("reject_{kind}");
+            assert_eq!(run(parse_alg(alg), &reject, 3), 3, "{alg} {reject}");
+            if kind != "missing" {
+                let floor = format!("floor_{kind}");
+                assert_eq!(run(parse_alg(alg), &floor, 3), 3, "{alg} {floor}");
+            }
+        }
     }
-    println!("every case accepts; count instructions with benches/instructions.sh");
+    println!("every case answers as expected; count instructions with benches/instructions.sh");
 }

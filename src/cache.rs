@@ -139,6 +139,7 @@ impl TokenCache {
     }
 
     /// The cached result for exactly this token, verified under `keys_version`.
+    #[inline]
     pub(crate) fn get(&self, token: &str, keys_version: u64) -> Option<Authenticated> {
         if let Some(hit) = self.front_get(token, keys_version) {
             return Some(hit);
@@ -155,6 +156,7 @@ impl TokenCache {
         Some(self.promote(hash, token, keys_version, auth))
     }
 
+    #[inline]
     fn front_get(&self, token: &str, keys_version: u64) -> Option<Authenticated> {
         FRONT
             .try_with(|front| {

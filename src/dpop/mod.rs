@@ -62,7 +62,7 @@ use http::{HeaderMap, Method, Uri};
 
 use crate::error::ConfigError;
 use crate::keys::Algorithm;
-use crate::reject::{DpopChallenge, ErrorCode, Rejection};
+use crate::reject::{DpopChallenge, ErrorCode, Reason, Rejection};
 use crate::store::{Insert, NonceStore, Pending, ReplayStore, SeenProof, StoreError};
 use htu::normalize;
 use nonce::Nonces;
@@ -128,11 +128,7 @@ impl Dpop {
     }
 
     pub(crate) fn required_rejection(&self) -> Rejection {
-        Rejection::new(
-            ErrorCode::InvalidToken,
-            "this resource requires DPoP-bound tokens (Authorization: DPoP)",
-        )
-        .in_dpop_scheme()
+        Rejection::fixed(Reason::DpopRequired).in_dpop_scheme()
     }
 
     /// Check the request's proof for `token` (everything but replay); the key thumbprint and

@@ -21,7 +21,8 @@ impl<'a> Segments<'a> {
     /// little of the token.
     #[inline]
     pub(crate) fn split(token: &'a str) -> Result<Self, TokenError> {
-        let (Some(first), Some(last)) = (token.find('.'), token.rfind('.')) else {
+        let b = token.as_bytes();
+        let (Some(first), Some(last)) = (memchr::memchr(b'.', b), memchr::memrchr(b'.', b)) else {
             return Err(SEGMENTS);
         };
         if first == last {
@@ -38,7 +39,7 @@ impl<'a> Segments<'a> {
     /// the claims segment means more than three segments, and that is reported first.
     #[inline]
     pub(crate) fn blame(&self, e: TokenError) -> TokenError {
-        if self.payload.contains('.') {
+        if memchr::memchr(b'.', self.payload.as_bytes()).is_some() {
             SEGMENTS
         } else {
             e

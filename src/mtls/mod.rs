@@ -52,7 +52,7 @@ use http::{Extensions, HeaderMap, HeaderName};
 use sha2::{Digest, Sha256};
 
 use crate::error::ConfigError;
-use crate::reject::Rejection;
+use crate::reject::{Reason, Rejection};
 
 /// The certificate a client presented on its TLS connection, as DER bytes.
 ///
@@ -221,18 +221,14 @@ impl ClientCertificates {
             });
         };
         if !trusted() {
-            return Err(Rejection::invalid_request(
-                "client certificate header from an untrusted peer",
-            ));
+            return Err(Reason::CertificateHeaderUntrusted.into());
         }
         if values.next().is_some() {
-            return Err(Rejection::invalid_request(
-                "more than one client certificate header",
-            ));
+            return Err(Reason::TwoCertificateHeaders.into());
         }
         header::parse(value.as_bytes())
             .map(|der| Some(ClientCertificate::from_der(der)))
-            .ok_or_else(|| Rejection::invalid_request("malformed client certificate header"))
+            .ok_or_else(|| Reason::MalformedCertificateHeader.into())
     }
 }
 

@@ -7,6 +7,7 @@ use http::header::HeaderValue;
 use http::StatusCode;
 
 use super::code::ErrorCode;
+use super::reason::Reason;
 use crate::error::TokenError;
 
 /// An answer to a request that was not let through: what a client will see.
@@ -25,6 +26,8 @@ pub struct Rejection {
     pub(crate) nonce: Option<Arc<str>>,
     /// What re-authentication must achieve (RFC 9470).
     pub(crate) step_up: Option<Arc<StepUp>>,
+    /// Why, when the code and description are one of the fixed ones.
+    pub(crate) reason: Option<Reason>,
 }
 
 /// The parameters of an `insufficient_user_authentication` answer (RFC 9470 §3).
@@ -47,7 +50,41 @@ impl Rejection {
             dpop: false,
             nonce: None,
             step_up: None,
+            reason: None,
         }
+    }
+
+    /// The rejection for `reason`: its code and description.
+    #[inline]
+    pub(crate) fn fixed(reason: Reason) -> Self {
+        Self {
+            code: reason.code(),
+            description: Cow::Borrowed(reason.description()),
+            scope: None,
+            retry_after: None,
+            dpop: false,
+            nonce: None,
+            step_up: None,
+            reason: Some(reason),
+        }
+    }
+
+    /// Why this request was refused, when the reason is one of the fixed ones.
+    #[inline]
+    pub(crate) fn reason(&self) -> Option<Reason> {
+        self.reason
+    }
+
+    /// The reason, when the answer depends on nothing else than it, the scheme and the
+    /// layer's configuration (no scope, nonce, retry hint or step-up parameters).
+    #[inline]
+    pub(crate) fn fixed_reason(&self) -> Option<Reason> {
+        let reason = self.reason()?;
+        let plain = self.scope.is_none()
+            && self.retry_after.is_none()
+            && self.nonce.is_none()
+            && self.step_up.is_none();
+        plain.then_some(reason)
     }
 
     /// Answer with a `DPoP` challenge: the request used the DPoP scheme.
@@ -70,7 +107,7 @@ impl Rejection {
     }
 
     pub(crate) fn missing_credentials() -> Self {
-        Self::new(ErrorCode::Unauthorized, "bearer token required")
+        Self::fixed(Reason::MissingCredentials)
     }
 
     pub(crate) fn invalid_request(description: &'static str) -> Self {
@@ -145,8 +182,18 @@ impl Rejection {
     }
 }
 
+impl From<Reason> for Rejection {
+    #[inline]
+    fn from(reason: Reason) -> Self {
+        Self::fixed(reason)
+    }
+}
+
 impl From<TokenError> for Rejection {
     fn from(err: TokenError) -> Self {
+        if let Some(reason) = Reason::of(&err) {
+            return Self::fixed(reason);
+        }
         match err {
             TokenError::Unavailable { retry_after } => Rejection {
                 code: ErrorCode::TemporarilyUnavailable,
@@ -156,6 +203,7 @@ impl From<TokenError> for Rejection {
                 dpop: false,
                 nonce: None,
                 step_up: None,
+                reason: None,
             },
             TokenError::IntrospectionUnavailable { retry_after } => Rejection::unavailable(
                 "token introspection is unavailable, retry later",

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::header::{HeaderValue, CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, Response};
 
+use super::answers::Answers;
 use super::challenge::DpopChallenge;
 use super::format::{json_response, ErrorFormat, Format};
 use super::rejection::Rejection;
@@ -72,6 +73,8 @@ pub(crate) struct Render {
     pub(crate) format: ErrorFormat,
     pub(crate) resource_metadata: Option<Arc<str>>,
     pub(crate) dpop: Option<DpopChallenge>,
+    /// The answers to fixed rejections under this configuration (empty in a clone).
+    pub(crate) answers: Answers,
 }
 
 impl Render {
@@ -96,15 +99,26 @@ impl Render {
         }
     }
 
-    /// The whole HTTP answer: status, headers and body.
+    /// The whole HTTP answer: status, headers and body; for a fixed rejection, a clone of the
+    /// answer rendered the first time (except for a custom format, whose responder runs for
+    /// every rejection).
+    #[inline]
     pub(crate) fn respond<B: From<Bytes>>(&self, rejection: &Rejection) -> Response<B> {
-        rejection
-            .render(
-                self.realm.as_deref(),
-                self.resource_metadata.as_deref(),
-                self.dpop.as_ref(),
-                &self.format,
-            )
-            .map(B::from)
+        if !matches!(self.format.0, Format::Custom(_)) {
+            if let Some(answer) = self.answers.answer(rejection, || self.render(rejection)) {
+                return answer;
+            }
+        }
+        self.render(rejection).map(B::from)
+    }
+
+    /// The HTTP answer, rendered now.
+    pub(crate) fn render(&self, rejection: &Rejection) -> Response<Bytes> {
+        rejection.render(
+            self.realm.as_deref(),
+            self.resource_metadata.as_deref(),
+            self.dpop.as_ref(),
+            &self.format,
+        )
     }
 }

@@ -81,6 +81,7 @@ impl Scopes {
     }
 
     /// Whether the grant covers `scope`: exactly, or through the configured hierarchy.
+    #[inline]
     pub fn grants(&self, scope: &str) -> bool {
         if self.contains(scope) {
             return true;

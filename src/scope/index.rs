@@ -111,12 +111,90 @@ impl ScopeIndex {
 /// Push the spans of the valid items of `text[start..]`'s delimited pieces, as offsets into
 /// the text `text` is part of (`base` is where it starts there).
 pub(crate) fn split_into(spans: &mut Spans, text: &str, base: usize, delimiter: char) {
-    let mut start = base;
-    for piece in text.split(delimiter) {
-        let end = start + piece.len();
-        if is_valid_scope(piece) {
-            spans.push(start, end);
+    if !delimiter.is_ascii() {
+        let mut start = base;
+        for piece in text.split(delimiter) {
+            let end = start + piece.len();
+            if is_valid_scope(piece) {
+                spans.push(start, end);
+            }
+            start = end + delimiter.len_utf8();
         }
-        start = end + delimiter.len_utf8();
+        return;
+    }
+    // An ASCII delimiter (a space, a comma): one pass over the bytes, splitting and checking
+    // each piece's characters at once. A byte of a multi-byte character is never ASCII, so
+    // it never splits, and it is no scope character.
+    let d = delimiter as u8;
+    let b = text.as_bytes();
+    let mut start = 0;
+    let mut valid = true;
+    for (i, &c) in b.iter().enumerate() {
+        if c == d {
+            if valid && i > start {
+                spans.push(base + start, base + i);
+            }
+            start = i + 1;
+            valid = true;
+        } else {
+            valid &= SCOPE_CHAR[usize::from(c)];
+        }
+    }
+    if valid && b.len() > start {
+        spans.push(base + start, base + b.len());
+    }
+}
+
+/// The characters of a scope token (RFC 6749 §3.3: `%x21 / %x23-5B / %x5D-7E`).
+static SCOPE_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
+        c += 1;
+    }
+    t
+};
+
+#[cfg(test)]
+mod tests {
+    use super::{split_into, Spans};
+    use crate::scope::token::is_valid_scope;
+
+    /// The pieces `split_into` keeps, as text.
+    fn kept(text: &str, delimiter: char) -> Vec<String> {
+        let mut spans = Spans::default();
+        split_into(&mut spans, text, 3, delimiter);
+        spans
+            .as_slice()
+            .iter()
+            .map(|&(s, e)| text[s as usize - 3..e as usize - 3].to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn splits_as_str_split_does() {
+        for text in [
+            "",
+            " ",
+            "a",
+            "users:read users:write profile",
+            "  a  b ",
+            "a\"b c",
+            "a\\b c",
+            "caf\u{e9} tea",
+            "x,y z",
+            "a\u{3000}b",
+            "\u{7f} ok",
+        ] {
+            for delimiter in [' ', ',', '\u{3000}', '\u{e9}'] {
+                let expected: Vec<String> = text
+                    .split(delimiter)
+                    .filter(|p| is_valid_scope(p))
+                    .map(str::to_owned)
+                    .collect();
+                assert_eq!(kept(text, delimiter), expected, "{text:?} by {delimiter:?}");
+            }
+        }
     }
 }

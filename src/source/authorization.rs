@@ -6,7 +6,7 @@ use http::HeaderMap;
 
 use super::token::BearerToken;
 use super::{Found, Via};
-use crate::reject::Rejection;
+use crate::reject::{Reason, Rejection};
 use crate::rules::length;
 
 pub(crate) fn find(
@@ -19,9 +19,7 @@ pub(crate) fn find(
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err(Rejection::invalid_request(
-            "more than one Authorization header",
-        ));
+        return Err(Reason::TwoAuthorizationHeaders.into());
     }
     let bytes = value.as_bytes();
     // The scheme, case-insensitively; another scheme is not ours to judge.
@@ -35,10 +33,10 @@ pub(crate) fn find(
         return Ok(None);
     };
     let empty = || {
-        Rejection::invalid_request(if via == Via::Dpop {
-            "DPoP scheme without a token"
+        Rejection::fixed(if via == Via::Dpop {
+            Reason::DpopWithoutToken
         } else {
-            "Bearer scheme without a token"
+            Reason::BearerWithoutToken
         })
     };
     let rest = &bytes[scheme.len()..];
@@ -53,7 +51,7 @@ pub(crate) fn find(
         return if tchar {
             Ok(None)
         } else {
-            Err(Rejection::invalid_request("malformed authorization header"))
+            Err(Reason::MalformedAuthorization.into())
         };
     }
     let start = scheme.len() + rest.iter().take_while(|&&b| b == b' ').count();
@@ -73,6 +71,6 @@ pub(crate) fn find(
                 vary: None,
             }))
         }
-        Err(_) => Err(Rejection::invalid_request("malformed bearer token")),
+        Err(_) => Err(Reason::MalformedBearerToken.into()),
     }
 }

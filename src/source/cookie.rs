@@ -7,7 +7,7 @@
 use http::header::{HeaderValue, COOKIE};
 use http::HeaderMap;
 
-use crate::reject::Rejection;
+use crate::reject::{Reason, Rejection};
 
 /// Whether `name` is an RFC 6265 `cookie-name` (an RFC 9110 `token`).
 pub(crate) fn valid_name(name: &str) -> bool {
@@ -43,7 +43,7 @@ pub(crate) fn find<'a>(
                 continue;
             }
             if found.is_some() {
-                return Err(Rejection::invalid_request("more than one token cookie"));
+                return Err(Reason::TwoTokenCookies.into());
             }
             let value = &pair[eq + 1..];
             let lead = value.iter().take_while(|b| blank(b)).count();
@@ -56,7 +56,7 @@ pub(crate) fn find<'a>(
                 end -= 1;
             }
             if !bytes[start..end].iter().all(|b| (0x21..=0x7e).contains(b)) {
-                return Err(Rejection::invalid_request("malformed bearer token"));
+                return Err(Reason::MalformedBearerToken.into());
             }
             found = Some((field, start, end));
         }

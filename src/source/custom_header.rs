@@ -3,7 +3,7 @@
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, COOKIE};
 use http::HeaderMap;
 
-use crate::reject::Rejection;
+use crate::reject::{Reason, Rejection};
 
 /// RFC 9110 §5.6.2 `tchar`.
 pub(crate) fn is_tchar(b: u8) -> bool {
@@ -31,10 +31,10 @@ pub(crate) fn find<'a>(
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err(Rejection::invalid_request("more than one token header"));
+        return Err(Reason::TwoTokenHeaders.into());
     }
     match value.to_str() {
-        Ok("") | Err(_) => Err(Rejection::invalid_request("malformed token header")),
+        Ok("") | Err(_) => Err(Reason::MalformedTokenHeader.into()),
         Ok(text) => Ok(Some((value, text))),
     }
 }

@@ -29,7 +29,7 @@ use http::request::Parts;
 use http::{Extensions, HeaderMap, Method, Uri};
 
 use crate::error::{ConfigError, TokenError};
-use crate::reject::Rejection;
+use crate::reject::{Reason, Rejection};
 use crate::rules::length;
 use origin::AllowedOrigins;
 pub use token::BearerToken;
@@ -490,7 +490,7 @@ impl TokenSources {
 }
 
 fn two_ways() -> Rejection {
-    Rejection::invalid_request("token presented in more than one way")
+    Rejection::fixed(Reason::TwoWays)
 }
 
 fn invalid(message: String) -> ConfigError {
@@ -545,7 +545,7 @@ impl Source {
                 }))
             }
             Source::Custom(find, ambient) => match parts.and_then(|p| find(p)) {
-                Some(t) if t.is_empty() => Err(Rejection::invalid_request("empty token")),
+                Some(t) if t.is_empty() => Err(Reason::EmptyToken.into()),
                 Some(t) => {
                     let via = if *ambient {
                         Via::CustomAmbient
@@ -564,9 +564,9 @@ impl Source {
 fn checked(token: &str, max_len: usize) -> Result<BearerToken, Rejection> {
     length::check(token.len(), max_len)?;
     if !grammar::is_b64token(token) {
-        return Err(Rejection::invalid_request("malformed bearer token"));
+        return Err(Reason::MalformedBearerToken.into());
     }
-    BearerToken::owned(token).ok_or_else(|| Rejection::invalid_request("malformed bearer token"))
+    BearerToken::owned(token).ok_or_else(|| Reason::MalformedBearerToken.into())
 }
 
 /// The answer for a token that failed validation: `400 invalid_request` when it is not even
@@ -575,7 +575,7 @@ pub(crate) fn rejection_for(token: &BearerToken, err: TokenError) -> Rejection {
     if grammar::is_b64token(token.as_str()) {
         err.into()
     } else {
-        Rejection::invalid_request("malformed bearer token")
+        Rejection::fixed(Reason::MalformedBearerToken)
     }
 }
 

@@ -17,7 +17,7 @@ use http::Method;
 use std::borrow::Cow;
 
 use crate::error::ConfigError;
-use crate::reject::{ErrorCode, Rejection};
+use crate::reject::{Reason, Rejection};
 
 /// The origins allowed to send cookie-borne tokens on unsafe methods and WebSocket upgrades,
 /// in their serialized form (`https://app.example.com`, `http://localhost:8080`).
@@ -71,10 +71,7 @@ impl AllowedOrigins {
         if allowed {
             Ok(())
         } else {
-            Err(Rejection::new(
-                ErrorCode::AccessDenied,
-                "cross-site request refused",
-            ))
+            Err(Reason::CrossSite.into())
         }
     }
 }

@@ -5,7 +5,7 @@ use http::Uri;
 use super::checked;
 use super::grammar::percent_decode;
 use super::token::BearerToken;
-use crate::reject::Rejection;
+use crate::reject::{Reason, Rejection};
 use crate::rules::length;
 
 pub(crate) fn find(uri: &Uri, max_len: usize) -> Result<Option<BearerToken>, Rejection> {
@@ -19,19 +19,17 @@ pub(crate) fn find(uri: &Uri, max_len: usize) -> Result<Option<BearerToken>, Rej
             continue;
         }
         if found.is_some() {
-            return Err(Rejection::invalid_request(
-                "more than one access_token parameter",
-            ));
+            return Err(Reason::TwoQueryTokens.into());
         }
         // Before decoding: each byte of the token is at most three bytes escaped.
         length::check(value.len(), max_len.saturating_mul(3))?;
-        let decoded = percent_decode(value)
-            .ok_or_else(|| Rejection::invalid_request("malformed access_token parameter"))?;
+        let decoded =
+            percent_decode(value).ok_or_else(|| Rejection::fixed(Reason::MalformedQueryToken))?;
         found = Some(decoded);
     }
     match found {
         None => Ok(None),
-        Some(t) if t.is_empty() => Err(Rejection::invalid_request("empty access_token parameter")),
+        Some(t) if t.is_empty() => Err(Reason::EmptyQueryToken.into()),
         Some(t) => checked(&t, max_len).map(Some),
     }
 }

@@ -3,7 +3,13 @@
 //! ```text
 //! cd benches/peers && cargo bench -- --noplot        # criterion, one stack after another
 //! cd benches/peers && PEERS_PAIRED=1 cargo bench     # ratios to the floor, interleaved
+//! cd benches/peers && PEERS_PAIRED=1 PEERS_REJECT=forged cargo bench   # a refused token
 //! ```
+//! With `PEERS_REJECT=<kind>` (`forged`, `expired`, `wrong_aud`, `garbage`, `missing`, as in
+//! `../../common/rejected.rs`) every stack gets that token instead and must refuse it (any
+//! answer but a 2xx; one that is not a 4xx is noted on stderr); the floor is `jsonwebtoken::decode` refusing the same token (for `missing`, the
+//! floor's valid token).
+//!
 //! With `PEERS_PAIRED=1` every stack is timed in blocks of 64 requests interleaved with the
 //! floor's, 150 blocks, as the main crate's `paired` bench does: the machine's drift between
 //! two criterion benchmarks is larger than the gaps between some of the peers.
@@ -18,6 +24,8 @@
 mod blocks;
 #[path = "../../common/mod.rs"]
 mod common;
+#[path = "../../common/rejected.rs"]
+mod rejected;
 
 use blocks::{block, block_service, quartiles, BLOCKS};
 use common::{block_on, FloorClaims};
@@ -89,7 +97,7 @@ impl<'a> Runner<'a> {
 }
 
 /// Time one request through `svc` (axum 0.7 or 0.8: any response body), after checking that
-/// it is accepted.
+/// it is accepted (or, with `PEERS_REJECT`, refused).
 fn bench_router<'a, S, B, RB>(
     runner: &mut Runner<'a>,
     name: &str,
@@ -108,10 +116,20 @@ fn bench_router<'a, S, B, RB>(
             .expect("response")
             .status()
     });
-    assert_eq!(
-        status, 200,
-        "{name} must accept the token before it is timed"
-    );
+    if std::env::var_os("PEERS_REJECT").is_some() {
+        assert!(
+            !status.is_success(),
+            "{name} must refuse the token before it is timed (answered {status})"
+        );
+        if !status.is_client_error() {
+            eprintln!("note: {name} refuses this token with {status}");
+        }
+    } else {
+        assert_eq!(
+            status, 200,
+            "{name} must accept the token before it is timed"
+        );
+    }
     match runner {
         Runner::Criterion(g) => {
             g.bench_function(name, |b| {
@@ -149,7 +167,18 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         .subject("alice")
         .not_before(-10) // tower-oauth2-resource-server requires `nbf` once it checks it
         .sign();
+    // With `PEERS_REJECT`, every stack and the floor get the refused token instead.
+    let reject = std::env::var("PEERS_REJECT").ok();
+    let refused = reject
+        .as_deref()
+        .map(|kind| rejected::rejected_token(&issuer, &token, kind));
+    let valid_token = token.clone();
+    let token = match &refused {
+        Some(Some(bad)) => bad.clone(),
+        _ => token,
+    };
     let header = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
+    let missing = matches!(refused, Some(None));
     let (iss, aud) = (
         issuer.issuer_id().to_owned(),
         issuer.audience_id().to_owned(),
@@ -178,9 +207,16 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
     v11.set_issuer(&[&iss]);
     v11.set_audience(&[&aud]);
     v11.validate_nbf = true;
-    assert!(jsonwebtoken::decode::<FloorClaims>(&token, &floor_key, &v11).is_ok());
+    // The floor's own rejection of a refused token; without a token, its valid one.
+    let floor_token = if reject.is_some() && !missing {
+        token.clone()
+    } else {
+        valid_token
+    };
+    let floor_ok = jsonwebtoken::decode::<FloorClaims>(&floor_token, &floor_key, &v11).is_ok();
+    assert_eq!(floor_ok, reject.is_none() || missing, "the floor's answer");
     g.floor(move || {
-        jsonwebtoken::decode::<FloorClaims>(black_box(&token), &floor_key, &v11).is_ok()
+        jsonwebtoken::decode::<FloorClaims>(black_box(&floor_token), &floor_key, &v11).is_ok()
     });
 
     // tower-bearer: the layer and the scope guard in an axum 0.8 router.
@@ -193,10 +229,13 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         .layer(BearerLayer::new(issuer.validator()))
         .with_state(());
     let request08 = || {
-        Request::get("/users")
-            .header("authorization", header.clone())
-            .body(axum::body::Body::empty())
-            .unwrap()
+        let r = Request::get("/users");
+        let r = if missing {
+            r
+        } else {
+            r.header("authorization", header.clone())
+        };
+        r.body(axum::body::Body::empty()).unwrap()
     };
     bench_router(&mut g, "tower-bearer", ours, request08);
 
@@ -226,10 +265,13 @@ fn bench_alg(c: &mut Criterion, alg: Algorithm, runtime: &tokio::runtime::Runtim
         .layer(vec![authorizer].into_layer())
         .with_state(());
     let request07 = || {
-        Request::get("/users")
-            .header("authorization", header.clone())
-            .body(axum07::body::Body::empty())
-            .unwrap()
+        let r = Request::get("/users");
+        let r = if missing {
+            r
+        } else {
+            r.header("authorization", header.clone())
+        };
+        r.body(axum07::body::Body::empty()).unwrap()
     };
     bench_router(&mut g, "jwt-authorizer", ja, request07);
 
