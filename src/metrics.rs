@@ -26,8 +26,6 @@
 
 #[cfg(feature = "metrics")]
 use crate::error::TokenError;
-#[cfg(feature = "metrics")]
-use crate::reject::Rejection;
 
 /// `tower_bearer_requests_total`.
 pub const REQUESTS: &str = "tower_bearer_requests_total";
@@ -91,77 +89,79 @@ impl Timer {
     #[inline]
     pub(crate) fn done(self) {
         #[cfg(feature = "metrics")]
-        ::metrics::histogram!(VALIDATION_SECONDS).record(self.started.elapsed().as_secs_f64());
+        ::metrics::histogram!("tower_bearer_validation_seconds")
+            .record(self.started.elapsed().as_secs_f64());
     }
 }
+
+// Every key below is written out with literal names and label values: the `metrics` macros
+// then build it once, in a `static`, instead of on every call (a computed label value costs
+// an allocation per call).
 
 #[inline]
 pub(crate) fn accepted() {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(REQUESTS, "outcome" => "accepted").increment(1);
+    ::metrics::counter!("tower_bearer_requests_total", "outcome" => "accepted").increment(1);
 }
 
 #[inline]
 pub(crate) fn unauthenticated() {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(REQUESTS, "outcome" => "unauthenticated").increment(1);
+    ::metrics::counter!("tower_bearer_requests_total", "outcome" => "unauthenticated").increment(1);
 }
 
+/// One counter per error code, the status being the code's own.
 #[cfg(feature = "metrics")]
-fn error_label(rejection: &Rejection) -> &'static str {
-    rejection.code().as_str()
-}
-
-#[cfg(feature = "metrics")]
-fn status_label(rejection: &Rejection) -> &'static str {
-    // A fixed set: `as_str` of a status the crate itself chose.
-    match rejection.status().as_u16() {
-        400 => "400",
-        401 => "401",
-        403 => "403",
-        500 => "500",
-        503 => "503",
-        _ => "other",
-    }
+macro_rules! by_code {
+    ($code:expr, $name:literal $(, $k:literal => $v:literal)*) => {{
+        use crate::reject::ErrorCode as C;
+        use ::metrics::counter;
+        match $code {
+            C::Unauthorized => counter!($name $(, $k => $v)*, "error" => "unauthorized", "status" => "401"),
+            C::InvalidRequest => counter!($name $(, $k => $v)*, "error" => "invalid_request", "status" => "400"),
+            C::InvalidToken => counter!($name $(, $k => $v)*, "error" => "invalid_token", "status" => "401"),
+            C::InsufficientScope => counter!($name $(, $k => $v)*, "error" => "insufficient_scope", "status" => "403"),
+            C::TemporarilyUnavailable => counter!($name $(, $k => $v)*, "error" => "temporarily_unavailable", "status" => "503"),
+            C::ServerError => counter!($name $(, $k => $v)*, "error" => "server_error", "status" => "500"),
+            C::InvalidDpopProof => counter!($name $(, $k => $v)*, "error" => "invalid_dpop_proof", "status" => "401"),
+            C::UseDpopNonce => counter!($name $(, $k => $v)*, "error" => "use_dpop_nonce", "status" => "401"),
+            C::InsufficientUserAuthentication => counter!($name $(, $k => $v)*, "error" => "insufficient_user_authentication", "status" => "401"),
+            C::AccessDenied => counter!($name $(, $k => $v)*, "error" => "access_denied", "status" => "403"),
+        }
+        .increment(1)
+    }};
 }
 
 #[inline]
 pub(crate) fn rejected(rejection: &crate::reject::Rejection) {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(
-        REQUESTS,
-        "outcome" => "rejected",
-        "error" => error_label(rejection),
-        "status" => status_label(rejection)
-    )
-    .increment(1);
+    by_code!(rejection.code(), "tower_bearer_requests_total", "outcome" => "rejected");
     let _ = rejection;
 }
 
 #[inline]
 pub(crate) fn guard_rejected(rejection: &crate::reject::Rejection) {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(
-        GUARD_REJECTIONS,
-        "error" => error_label(rejection),
-        "status" => status_label(rejection)
-    )
-    .increment(1);
+    by_code!(rejection.code(), "tower_bearer_guard_rejections_total");
     let _ = rejection;
+}
+
+/// One counter per `TokenError` variant, labelled with its name, never its text (a check's
+/// own message could carry anything).
+#[cfg(feature = "metrics")]
+macro_rules! by_reason {
+    ($err:expr; $($pattern:pat => $label:literal,)*) => {
+        match $err {
+            $($pattern => ::metrics::counter!("tower_bearer_token_errors_total", "reason" => $label),)*
+        }
+        .increment(1)
+    };
 }
 
 #[inline]
 pub(crate) fn token_error(err: &crate::error::TokenError) {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(TOKEN_ERRORS, "reason" => reason(err)).increment(1);
-    let _ = err;
-}
-
-/// The label of a token error: one per variant, never its text (a check's own message could
-/// carry anything).
-#[cfg(feature = "metrics")]
-pub(crate) fn reason(err: &TokenError) -> &'static str {
-    match err {
+    by_reason!(err;
         TokenError::TooLong => "too_long",
         TokenError::Malformed(_) => "malformed",
         TokenError::UnsupportedAlgorithm => "unsupported_algorithm",
@@ -188,20 +188,25 @@ pub(crate) fn reason(err: &TokenError) -> &'static str {
         TokenError::Rejected(_) => "rejected_by_check",
         TokenError::CheckUnavailable { .. } => "check_unavailable",
         TokenError::Unavailable { .. } => "keys_unavailable",
-    }
+    );
+    let _ = err;
 }
 
 #[inline]
 pub(crate) fn token_cache(hit: bool) {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(TOKEN_CACHE, "result" => if hit { "hit" } else { "miss" }).increment(1);
+    if hit {
+        ::metrics::counter!("tower_bearer_token_cache_total", "result" => "hit").increment(1);
+    } else {
+        ::metrics::counter!("tower_bearer_token_cache_total", "result" => "miss").increment(1);
+    }
     let _ = hit;
 }
 
 #[inline]
 pub(crate) fn dpop_replay() {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(DPOP_REPLAYS).increment(1);
+    ::metrics::counter!("tower_bearer_dpop_replays_refused_total").increment(1);
 }
 
 /// A key set fetch's outcome.
@@ -209,7 +214,11 @@ pub(crate) fn dpop_replay() {
 #[inline]
 pub(crate) fn jwks_fetch(ok: bool) {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(JWKS_FETCHES, "outcome" => if ok { "ok" } else { "error" }).increment(1);
+    if ok {
+        ::metrics::counter!("tower_bearer_jwks_fetches_total", "outcome" => "ok").increment(1);
+    } else {
+        ::metrics::counter!("tower_bearer_jwks_fetches_total", "outcome" => "error").increment(1);
+    }
     let _ = ok;
 }
 
@@ -217,15 +226,41 @@ pub(crate) fn jwks_fetch(ok: bool) {
 #[inline]
 pub(crate) fn key_set_age(age: std::time::Duration) {
     #[cfg(feature = "metrics")]
-    ::metrics::gauge!(KEY_SET_AGE).set(age.as_secs_f64());
+    ::metrics::gauge!("tower_bearer_key_set_age_seconds").set(age.as_secs_f64());
     let _ = age;
 }
 
-/// An introspection answer: `active`, `inactive`, `error` or `shared`.
+/// An introspection answer.
+#[cfg(feature = "remote")]
+#[derive(Clone, Copy)]
+pub(crate) enum Introspected {
+    Active,
+    Inactive,
+    Error,
+    Shared,
+}
+
 #[cfg(feature = "remote")]
 #[inline]
-pub(crate) fn introspection(outcome: &'static str) {
+pub(crate) fn introspection(outcome: Introspected) {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(INTROSPECTIONS, "outcome" => outcome).increment(1);
+    {
+        use ::metrics::counter;
+        match outcome {
+            Introspected::Active => {
+                counter!("tower_bearer_introspection_requests_total", "outcome" => "active")
+            }
+            Introspected::Inactive => {
+                counter!("tower_bearer_introspection_requests_total", "outcome" => "inactive")
+            }
+            Introspected::Error => {
+                counter!("tower_bearer_introspection_requests_total", "outcome" => "error")
+            }
+            Introspected::Shared => {
+                counter!("tower_bearer_introspection_requests_total", "outcome" => "shared")
+            }
+        }
+        .increment(1);
+    }
     let _ = outcome;
 }

@@ -142,6 +142,22 @@ fn requests_are_counted_by_outcome_error_and_status() {
     for (name, value) in expect {
         assert_eq!(metrics.get(name), Some(&value), "{name} in {metrics:#?}");
     }
+    // The public constants name what is recorded.
+    use tower_bearer::metrics::{
+        GUARD_REJECTIONS, REQUESTS, TOKEN_CACHE, TOKEN_ERRORS, VALIDATION_SECONDS,
+    };
+    for name in [
+        REQUESTS,
+        TOKEN_ERRORS,
+        GUARD_REJECTIONS,
+        TOKEN_CACHE,
+        VALIDATION_SECONDS,
+    ] {
+        assert!(
+            metrics.keys().any(|k| k.starts_with(&format!("{name}{{"))),
+            "{name}"
+        );
+    }
     // Misses: the first `valid`, `narrow`, `expired`, `forged` and the malformed one.
     assert_eq!(metrics["tower_bearer_token_cache_total{result=miss}"], 5.0);
     no_secret_in_labels(&metrics, &tokens);
@@ -193,6 +209,8 @@ fn a_replayed_dpop_proof_is_counted() {
         }
     });
     assert_eq!(metrics["tower_bearer_dpop_replays_refused_total{}"], 1.0);
+    let name = tower_bearer::metrics::DPOP_REPLAYS;
+    assert!(metrics.contains_key(&format!("{name}{{}}")));
     assert_eq!(
         metrics
             ["tower_bearer_requests_total{error=invalid_dpop_proof,outcome=rejected,status=401}"],
@@ -243,6 +261,8 @@ fn introspection_calls_are_counted_by_outcome() {
         1.0
     );
     no_secret_in_labels(&metrics, &[ACTIVE.into(), INACTIVE.into()]);
+    let name = tower_bearer::metrics::INTROSPECTIONS;
+    assert!(metrics.keys().any(|k| k.starts_with(&format!("{name}{{"))));
 }
 
 #[test]
@@ -286,6 +306,15 @@ fn key_fetches_and_the_key_set_age_are_recorded() {
     });
     assert_eq!(metrics["tower_bearer_jwks_fetches_total{outcome=ok}"], 1.0);
     assert!(metrics["tower_bearer_jwks_fetches_total{outcome=error}"] >= 1.0);
+    for name in [
+        tower_bearer::metrics::JWKS_FETCHES,
+        tower_bearer::metrics::KEY_SET_AGE,
+    ] {
+        assert!(
+            metrics.keys().any(|k| k.starts_with(&format!("{name}{{"))),
+            "{name}"
+        );
+    }
     let age = metrics["tower_bearer_key_set_age_seconds{}"];
     assert!((0.0..5.0).contains(&age), "age {age}");
     assert_eq!(

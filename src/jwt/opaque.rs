@@ -63,7 +63,7 @@ impl Validator {
         let shared = introspection.shared_answer(token).await;
         let from_store = shared.is_some();
         if from_store {
-            crate::metrics::introspection("shared");
+            crate::metrics::introspection(crate::metrics::Introspected::Shared);
         }
         let json = match shared {
             Some(StoredAnswer::Active(json)) => Ok(json),
@@ -76,7 +76,7 @@ impl Validator {
         let json = match json {
             Ok(json) => json,
             Err(e) => {
-                crate::metrics::introspection("error");
+                crate::metrics::introspection(crate::metrics::Introspected::Error);
                 #[cfg(feature = "tracing")]
                 tracing::warn!(error = %e, "token introspection failed");
                 let _ = &e;
@@ -99,10 +99,11 @@ impl Validator {
         };
         let answer = answer::read(&json);
         if !from_store {
+            use crate::metrics::Introspected;
             crate::metrics::introspection(match &answer {
-                Ok(Answer::Active(_)) | Err(Unusable::Refused(_)) => "active",
-                Ok(Answer::Inactive) => "inactive",
-                Err(Unusable::NotAnAnswer) => "error",
+                Ok(Answer::Active(_)) | Err(Unusable::Refused(_)) => Introspected::Active,
+                Ok(Answer::Inactive) => Introspected::Inactive,
+                Err(Unusable::NotAnAnswer) => Introspected::Error,
             });
         }
         let registered = match answer {
