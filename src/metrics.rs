@@ -72,6 +72,10 @@ pub fn describe() {
     describe_counter!(DPOP_REPLAYS, "DPoP proofs refused as replays");
 }
 
+// The metrics on every request name themselves with literals, not the constants above: the
+// `metrics` macros keep a literal name and literal labels in a `static` key, where a
+// constant's key is built (and hashed) on every call. A test checks that they agree.
+
 /// A request's decision time; nothing without the feature.
 #[derive(Clone, Copy)]
 pub(crate) struct Timer {
@@ -91,20 +95,21 @@ impl Timer {
     #[inline]
     pub(crate) fn done(self) {
         #[cfg(feature = "metrics")]
-        ::metrics::histogram!(VALIDATION_SECONDS).record(self.started.elapsed().as_secs_f64());
+        ::metrics::histogram!("tower_bearer_validation_seconds")
+            .record(self.started.elapsed().as_secs_f64());
     }
 }
 
 #[inline]
 pub(crate) fn accepted() {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(REQUESTS, "outcome" => "accepted").increment(1);
+    ::metrics::counter!("tower_bearer_requests_total", "outcome" => "accepted").increment(1);
 }
 
 #[inline]
 pub(crate) fn unauthenticated() {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(REQUESTS, "outcome" => "unauthenticated").increment(1);
+    ::metrics::counter!("tower_bearer_requests_total", "outcome" => "unauthenticated").increment(1);
 }
 
 #[cfg(feature = "metrics")]
@@ -194,14 +199,18 @@ pub(crate) fn reason(err: &TokenError) -> &'static str {
 #[inline]
 pub(crate) fn token_cache(hit: bool) {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(TOKEN_CACHE, "result" => if hit { "hit" } else { "miss" }).increment(1);
+    if hit {
+        ::metrics::counter!("tower_bearer_token_cache_total", "result" => "hit").increment(1);
+    } else {
+        ::metrics::counter!("tower_bearer_token_cache_total", "result" => "miss").increment(1);
+    }
     let _ = hit;
 }
 
 #[inline]
 pub(crate) fn dpop_replay() {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(DPOP_REPLAYS).increment(1);
+    ::metrics::counter!("tower_bearer_dpop_replays_refused_total").increment(1);
 }
 
 /// A key set fetch's outcome.
@@ -228,4 +237,21 @@ pub(crate) fn introspection(outcome: &'static str) {
     #[cfg(feature = "metrics")]
     ::metrics::counter!(INTROSPECTIONS, "outcome" => outcome).increment(1);
     let _ = outcome;
+}
+
+#[cfg(all(test, feature = "metrics"))]
+mod tests {
+    /// The literals of the hot-path metrics are the public constants.
+    #[test]
+    fn literal_names_are_the_constants() {
+        let src = include_str!("metrics.rs");
+        for name in [
+            super::REQUESTS,
+            super::VALIDATION_SECONDS,
+            super::TOKEN_CACHE,
+            super::DPOP_REPLAYS,
+        ] {
+            assert!(src.contains(&format!("!(\"{name}\"")), "{name}");
+        }
+    }
 }
