@@ -97,7 +97,7 @@ impl Inner {
         binding: Presented<'_>,
     ) -> Result<Authenticated, TokenError> {
         let c = auth.claims().registered();
-        binding::check(c.cnf.as_ref(), binding)?;
+        binding::check(c.cnf.as_deref(), binding)?;
         self.rules.recheck(c)?;
         self.run_checks(auth.claims())?;
         Ok(auth)
@@ -182,7 +182,7 @@ impl Inner {
             .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
         let registered = parse_claims(&json, true)?;
         self.rules.check(&registered, &json, Origin::Jwt)?;
-        binding::check(registered.cnf.as_ref(), binding)?;
+        binding::check(registered.cnf.as_deref(), binding)?;
         let kid = header.kid.as_deref();
         #[cfg(feature = "remote")]
         let fetched: Arc<KeySet>;
@@ -234,6 +234,7 @@ impl Inner {
     }
 
     /// Scopes, claims and the application's checks, for a token whose claims passed.
+    #[inline]
     pub(crate) fn finish(
         &self,
         registered: Registered,
