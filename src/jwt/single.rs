@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use super::codec::parse_claims;
+use super::codec::parse_claims_into;
 use super::segments::Segments;
 use super::signature::verify;
 use crate::cache::TokenCache;
@@ -180,7 +180,8 @@ impl Inner {
             .map_err(|_| s.blame(TokenError::Malformed("claims are not base64url")))?;
         let json = String::from_utf8(payload)
             .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
-        let registered = parse_claims(&json, true)?;
+        let mut registered = Registered::default();
+        parse_claims_into(&json, true, &mut registered)?;
         self.rules.check(&registered, &json, Origin::Jwt)?;
         binding::check(registered.cnf.as_deref(), binding)?;
         let kid = header.kid.as_deref();
