@@ -47,6 +47,8 @@ pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D:
 
 /// The registered claims of a claims set (a JWT's payload or an introspection answer),
 /// indexed into `json`. `fast`: try the everyday-claims scanner first.
+/// (Introspection answers; the validator parses into its grant with [`parse_claims_into`].)
+#[cfg(feature = "remote")]
 #[inline]
 pub(crate) fn parse_claims(json: &str, fast: bool) -> Result<Registered, TokenError> {
     let mut r = Registered::default();

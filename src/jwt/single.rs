@@ -241,7 +241,9 @@ impl Inner {
         Ok(auth)
     }
 
-    /// Scopes, claims and the application's checks, for a token whose claims passed.
+    /// Scopes, claims and the application's checks, for a token whose claims passed
+    /// (an introspection answer's).
+    #[cfg(feature = "remote")]
     pub(crate) fn finish(
         &self,
         registered: Registered,
