@@ -34,7 +34,8 @@ pub(crate) struct Registered {
     #[serde(default)]
     pub(crate) scp: Option<StringOrList>,
     #[serde(default)]
-    pub(crate) cnf: Option<Cnf>,
+    // Boxed: rare, and the claims are moved a few times on every validation.
+    pub(crate) cnf: Option<Box<Cnf>>,
 }
 
 /// The `cnf` (confirmation) claim, RFC 7800: the DPoP key thumbprint `jkt` (RFC 9449), the

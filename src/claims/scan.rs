@@ -10,11 +10,17 @@ use super::text::{Aud, StringOrList, Text};
 /// serde_json, which gives the answer (and the error) for those. Where this returns
 /// `Some`, it is exactly what serde_json gives (a differential fuzz target checks this).
 pub(crate) fn parse_fast(json: &str) -> Option<Registered> {
+    let mut r = Registered::default();
+    parse_fast_into(json, &mut r).map(|()| r)
+}
+
+/// [`parse_fast`] into `r`, which must be [`Registered::default`]: the claims are not moved
+/// on their way out. After `None`, `r` holds whatever was read and must be replaced.
+pub(crate) fn parse_fast_into(json: &str, r: &mut Registered) -> Option<()> {
     let mut p = Scan {
         b: json.as_bytes(),
         i: 0,
     };
-    let mut r = Registered::default();
     // The (start, len) of the unknown member names seen, to decline on a duplicate (the
     // serde path refuses it); declining too past this many.
     let mut unknown = [(0u32, 0u32); 32];
@@ -90,7 +96,7 @@ pub(crate) fn parse_fast(json: &str) -> Option<Registered> {
         }
     }
     p.ws();
-    (p.i == p.b.len()).then_some(r)
+    (p.i == p.b.len()).then_some(())
 }
 
 /// A registered member seen twice is serde's error to report.

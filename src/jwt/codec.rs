@@ -47,13 +47,31 @@ pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D:
 
 /// The registered claims of a claims set (a JWT's payload or an introspection answer),
 /// indexed into `json`. `fast`: try the everyday-claims scanner first.
+/// (Introspection answers; the validator parses into its grant with [`parse_claims_into`].)
+#[cfg(feature = "remote")]
 #[inline]
 pub(crate) fn parse_claims(json: &str, fast: bool) -> Result<Registered, TokenError> {
-    if fast {
-        if let Some(r) = crate::claims::scan::parse_fast(json) {
-            return Ok(r);
-        }
+    let mut r = Registered::default();
+    parse_claims_into(json, fast, &mut r).map(|()| r)
+}
+
+/// [`parse_claims`] into `out` (a [`Registered::default`]), which the fast path fills in
+/// place: the claims are not moved on their way to the validator.
+#[inline]
+pub(crate) fn parse_claims_into(
+    json: &str,
+    fast: bool,
+    out: &mut Registered,
+) -> Result<(), TokenError> {
+    if fast && crate::claims::scan::parse_fast_into(json, out).is_some() {
+        return Ok(());
     }
+    *out = parse_claims_slow(json)?;
+    Ok(())
+}
+
+/// The serde path of [`parse_claims`].
+fn parse_claims_slow(json: &str) -> Result<Registered, TokenError> {
     let mut r = match parse_object_str::<Registered>(json) {
         Some(r) => r,
         None => return Err(diagnose_claims(json)),

@@ -145,7 +145,7 @@ impl Validator {
         // The binding depends on the request (its DPoP proof), not on the answer: the answer
         // is cached, and every hit checks the binding again (`recheck_cached`).
         introspection.remember(token, Some(&auth), exp);
-        binding::check(cnf.as_ref(), binding)?;
+        binding::check(cnf.as_deref(), binding)?;
         // Never cached: run again on every hit too.
         self.run_async_checks(auth).await
     }

@@ -33,6 +33,8 @@ pub(crate) fn verify(
     // Up to 128 characters decode to at most 96 bytes.
     if sig_b64.len() <= SHORT_SIGNATURE * 4 / 3 {
         check(&mut [0u8; SHORT_SIGNATURE])
+    } else if sig_b64.len() <= (MID_SIGNATURE * 4).div_ceil(3) {
+        check(&mut [0u8; MID_SIGNATURE])
     } else {
         check(&mut [0u8; MAX_SIGNATURE])
     }
@@ -40,3 +42,7 @@ pub(crate) fn verify(
 
 /// Largest signature decoded into the short buffer: HS512, ES384 (96 bytes).
 const SHORT_SIGNATURE: usize = 96;
+
+/// Largest signature decoded into the middle buffer: RSA-4096 (512 bytes), and the
+/// RSA-2048 and RSA-3072 ones do not zero 1 KiB either.
+const MID_SIGNATURE: usize = 512;

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use super::codec::parse_claims;
+use super::codec::parse_claims_into;
 use super::segments::Segments;
 use super::signature::verify;
 use crate::cache::TokenCache;
@@ -97,7 +97,7 @@ impl Inner {
         binding: Presented<'_>,
     ) -> Result<Authenticated, TokenError> {
         let c = auth.claims().registered();
-        binding::check(c.cnf.as_ref(), binding)?;
+        binding::check(c.cnf.as_deref(), binding)?;
         self.rules.recheck(c)?;
         self.run_checks(auth.claims())?;
         Ok(auth)
@@ -180,9 +180,17 @@ impl Inner {
             .map_err(|_| s.blame(TokenError::Malformed("claims are not base64url")))?;
         let json = String::from_utf8(payload)
             .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
-        let registered = parse_claims(&json, true)?;
-        self.rules.check(&registered, &json, Origin::Jwt)?;
-        binding::check(registered.cnf.as_ref(), binding)?;
+        // The grant is assembled on the stack from the start, the claims parsed into it, so
+        // that they are moved once: into its allocation, after every check passed.
+        let mut grant = Grant {
+            registered: Registered::default(),
+            json,
+            scopes: ScopeIndex::empty(None),
+        };
+        parse_claims_into(&grant.json, true, &mut grant.registered)?;
+        self.rules
+            .check(&grant.registered, &grant.json, Origin::Jwt)?;
+        binding::check(grant.registered.cnf.as_deref(), binding)?;
         let kid = header.kid.as_deref();
         #[cfg(feature = "remote")]
         let fetched: Arc<KeySet>;
@@ -226,28 +234,39 @@ impl Inner {
         let _ = may_wait;
         verify(key, token, s.signed_len(), s.signature)?;
 
-        let auth = self.finish(registered, json)?;
+        let auth = self.finish_grant(grant)?;
         if let Some(cache) = &self.cache {
             cache.insert(token, &auth, keys_version);
         }
         Ok(auth)
     }
 
-    /// Scopes, claims and the application's checks, for a token whose claims passed.
+    /// Scopes, claims and the application's checks, for a token whose claims passed
+    /// (an introspection answer's).
+    #[cfg(feature = "remote")]
     pub(crate) fn finish(
         &self,
         registered: Registered,
         json: String,
     ) -> Result<Authenticated, TokenError> {
-        let index = self
-            .scope_claims
-            .extract(&registered, &json, self.hierarchy.clone());
-        let custom = index.is_none();
-        let grant = Arc::new(Grant {
+        self.finish_grant(Grant {
             registered,
             json,
-            scopes: index.unwrap_or_else(|| ScopeIndex::empty(None)),
-        });
+            scopes: ScopeIndex::empty(None),
+        })
+    }
+
+    /// [`Inner::finish`] for claims already in a grant (its `scopes` still empty).
+    #[inline]
+    fn finish_grant(&self, mut grant: Grant) -> Result<Authenticated, TokenError> {
+        let index =
+            self.scope_claims
+                .extract(&grant.registered, &grant.json, self.hierarchy.clone());
+        let custom = index.is_none();
+        if let Some(index) = index {
+            grant.scopes = index;
+        }
+        let grant = Arc::new(grant);
         let claims = TokenClaims::from_grant(grant.clone());
         let scopes = if custom {
             self.scope_claims
