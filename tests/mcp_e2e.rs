@@ -3,80 +3,20 @@
 //! (`tests/interop/mcp_client.mjs`). Needs node and `npm ci --prefix tests/interop`; runs when
 //! `TOWER_BEARER_INTEROP=1`.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+#[path = "common/child.rs"]
+mod child;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
+use child::{example, first_line, Process};
 use serde_json::Value;
 
 fn interop_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
-}
-
-/// `target/<profile>/examples/mcp_server`. `cargo test` builds examples, `cargo test --test
-/// mcp_e2e` does not: refuse a binary older than its sources rather than test a stale one.
-fn binary() -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let binary = dir.join("examples").join("mcp_server");
-    let built = std::fs::metadata(&binary)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|_| {
-            panic!(
-                "{} is missing: run `cargo build --example mcp_server`",
-                binary.display()
-            )
-        });
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let newest = newest(&root.join("src")).max(newest(&root.join("examples/mcp_server.rs")));
-    assert!(
-        built >= newest,
-        "{} is older than its sources: run `cargo build --example mcp_server`",
-        binary.display()
-    );
-    binary
-}
-
-fn newest(path: &Path) -> SystemTime {
-    let meta = std::fs::metadata(path).unwrap();
-    if !meta.is_dir() {
-        return meta.modified().unwrap();
-    }
-    std::fs::read_dir(path)
-        .unwrap()
-        .map(|e| newest(&e.unwrap().path()))
-        .max()
-        .unwrap_or(SystemTime::UNIX_EPOCH)
-}
-
-/// A child process, killed on drop.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The first line a child prints, within `limit`; the rest of its output is drained.
-fn first_line(child: &mut Child, limit: Duration) -> String {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send(line);
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    rx.recv_timeout(limit)
-        .expect("the child printed its first line in time")
 }
 
 fn start_provider() -> (Process, String) {
@@ -98,7 +38,7 @@ fn start_provider() -> (Process, String) {
 }
 
 fn start_server(issuer: &str) -> (Process, String) {
-    let mut child = Command::new(binary())
+    let mut child = Command::new(example("mcp_server"))
         .env_clear()
         .env("RS_BIND", "127.0.0.1:0")
         .env("RS_ISSUER", issuer)

@@ -6,25 +6,19 @@
 //!
 //! Build the example first (`cargo build --examples`): `cargo test --test X` does not.
 
+#[path = "common/child.rs"]
+mod child;
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use child::{example, first_line, Process};
 use serde_json::{json, Value};
 use tower_bearer::testing::TestIssuer;
-
-fn binary() -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join("resource_server")
-}
 
 struct Server {
     child: Child,
@@ -39,7 +33,7 @@ impl Drop for Server {
 }
 
 fn start(envs: &[(&str, &str)]) -> Server {
-    let mut cmd = Command::new(binary());
+    let mut cmd = Command::new(example("resource_server"));
     cmd.env_clear()
         .env("RS_BIND", "127.0.0.1:0")
         .envs(envs.iter().copied())
@@ -48,16 +42,7 @@ fn start(envs: &[(&str, &str)]) -> Server {
     let mut child = cmd
         .spawn()
         .expect("the resource_server example is built (cargo build --examples)");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send(line);
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let line = first_line(&mut child, Duration::from_secs(20));
     let addr = line
         .trim()
         .strip_prefix("listening on ")
@@ -480,17 +465,8 @@ async fn with_discovery_the_token_url_is_the_discovered_one() {
 
 // ---- interop: tokens from the documented token URL (panva's oidc-provider, tests/interop) ----
 
-struct Provider(Child);
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The provider of `tests/interop` on a free port, and its issuer URL.
-fn start_provider() -> (Provider, String) {
+fn start_provider() -> (Process, String) {
     let mut child = Command::new("node")
         .arg("provider.mjs")
         .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop"))
@@ -500,17 +476,8 @@ fn start_provider() -> (Provider, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("node is installed");
-    let stdout = child.stdout.take().unwrap();
-    let provider = Provider(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send(line);
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    let line = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let line = first_line(&mut child, Duration::from_secs(30));
+    let provider = Process(child);
     let issuer = line
         .trim()
         .strip_prefix("issuer ")

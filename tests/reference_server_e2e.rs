@@ -1,39 +1,15 @@
 //! The reference server (`examples/resource_server.rs`) as a user runs it: a child process
 //! configured through the environment, called over loopback.
 
-use std::io::{BufRead, BufReader};
+#[path = "common/child.rs"]
+mod child;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use child::{example, first_line};
 use tower_bearer::testing::TestIssuer;
-
-/// `target/<profile>/examples/resource_server`; cargo builds examples before integration
-/// tests.
-fn binary() -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop(); // the test binary
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join("resource_server")
-}
-
-/// The first line a child prints on stdout, within `limit`.
-fn first_line(child: &mut Child, limit: Duration) -> String {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send(line);
-        // Keep draining: a child writing to a closed pipe may die of it.
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    rx.recv_timeout(limit)
-        .expect("the child printed its first line in time")
-}
 
 /// An issuer's JWKS in a temporary file, removed on drop.
 struct JwksFile {
@@ -75,7 +51,7 @@ impl Drop for Server {
 }
 
 fn start(envs: &[(&str, &str)]) -> Server {
-    let mut cmd = Command::new(binary());
+    let mut cmd = Command::new(example("resource_server"));
     cmd.env_clear()
         .env("RS_BIND", "127.0.0.1:0")
         .stdout(Stdio::piped())
@@ -204,7 +180,7 @@ async fn every_route_answers_per_the_table() {
 }
 
 fn config_error(envs: &[(&str, &str)]) -> String {
-    let out = Command::new(binary())
+    let out = Command::new(example("resource_server"))
         .env_clear()
         .env("RS_BIND", "127.0.0.1:0")
         .envs(envs.iter().copied())
