@@ -613,3 +613,39 @@ proptest! {
         }
     }
 }
+
+/// An inner service that is never ready, with the error it reports.
+#[derive(Clone, Debug)]
+struct Unready;
+
+impl tower::Service<Request<McpBody<Body>>> for Unready {
+    type Response = Response<Body>;
+    type Error = &'static str;
+    type Future = std::future::Ready<Result<Response<Body>, &'static str>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Err("inner not ready"))
+    }
+
+    fn call(&mut self, _: Request<McpBody<Body>>) -> Self::Future {
+        std::future::ready(Ok(Response::new(Body::empty())))
+    }
+}
+
+#[tokio::test]
+async fn readiness_and_debug_come_from_the_inner_service() {
+    let mut guarded = ServiceBuilder::new().layer(scopes()).service(Unready);
+    // The guard is as ready as the MCP server behind it: back-pressure passes through.
+    let ready =
+        std::future::poll_fn(|cx| tower::Service::<Request<Body>>::poll_ready(&mut guarded, cx))
+            .await;
+    assert_eq!(ready, Err("inner not ready"));
+    let shown = format!("{guarded:?}");
+    assert!(
+        shown.contains("McpScopes") && shown.contains("Unready"),
+        "{shown}"
+    );
+}
