@@ -155,10 +155,7 @@ where
                 match dpop_proof(config, &req, &token, via) {
                     Err(rejection) => Err((rejection, private)),
                     Ok(proof) => {
-                        let binding = Presented {
-                            dpop: proof.as_ref().map(|p| p.jkt.as_str()),
-                            cert: cert.as_ref(),
-                        };
+                        let binding = presented(&proof, &cert);
                         let text = text.unwrap_or_else(|| token.as_str());
                         match config.validator.step(text, true, binding) {
                             Step::Done(Ok(auth)) => match record(config, proof.as_ref()) {
@@ -196,10 +193,7 @@ where
                                 let inner = std::mem::replace(&mut self.inner, clone);
                                 let config = self.config.clone();
                                 let future = async move {
-                                    let binding = Presented {
-                                        dpop: proof.as_ref().map(|p| p.jkt.as_str()),
-                                        cert: cert.as_ref(),
-                                    };
+                                    let binding = presented(&proof, &cert);
                                     let result = settle(&config, &token, binding, pending).await;
                                     finish(config, inner, req, token, proof, result, timer).await
                                 };
@@ -251,6 +245,18 @@ fn dpop_proof<B>(
         }
         (Some(dpop), _) if dpop.mode() == DpopMode::Required => Err(dpop.required_rejection()),
         _ => Ok(None),
+    }
+}
+
+/// What the request presents besides its token: the verified proof's key, the certificate.
+#[inline]
+fn presented<'a>(
+    proof: &'a Option<Proof>,
+    cert: &'a Option<crate::mtls::ClientCertificate>,
+) -> Presented<'a> {
+    Presented {
+        dpop: proof.as_ref().map(|p| p.jkt.as_str()),
+        cert: cert.as_ref(),
     }
 }
 
