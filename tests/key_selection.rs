@@ -112,3 +112,65 @@ fn a_kid_with_no_fitting_anonymous_key_is_an_unknown_key() {
         "without a kid"
     );
 }
+
+/// Which check refuses a token with several faults: a key that does not verify the
+/// header's `alg` first (before the claims are read), then, for an HMAC key, the signature
+/// (an HMAC costs about what the claims do, and a forged token then costs no claims work),
+/// and for a public key the claims (so that an expired token costs no signature check).
+#[test]
+fn the_order_of_the_checks_depends_on_what_they_cost() {
+    let hs = TestIssuer::with_algorithm(Algorithm::HS256);
+    let v = hs.validator();
+    let forged_expired = hs.token().forged().expired().sign();
+    assert_eq!(
+        check(&v, &forged_expired),
+        Err(TokenError::InvalidSignature)
+    );
+    let forged_elsewhere = hs
+        .token()
+        .forged()
+        .claim("aud", "https://elsewhere.test")
+        .sign();
+    assert_eq!(
+        check(&v, &forged_elsewhere),
+        Err(TokenError::InvalidSignature)
+    );
+    assert_eq!(
+        check(&v, &hs.token().expired().sign()),
+        Err(TokenError::Expired)
+    );
+
+    for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+        let issuer = TestIssuer::with_algorithm(alg);
+        let v = issuer.validator();
+        let forged_expired = issuer.token().forged().expired().sign();
+        assert_eq!(
+            check(&v, &forged_expired),
+            Err(TokenError::Expired),
+            "{alg}"
+        );
+        let forged = issuer.token().forged().sign();
+        assert_eq!(
+            check(&v, &forged),
+            Err(TokenError::InvalidSignature),
+            "{alg}"
+        );
+    }
+
+    // An HS256 token naming the ES256 key: refused for its algorithm, expired or not.
+    let es = TestIssuer::new();
+    let v = es.validator();
+    let kid = es.public_key().kid().expect("a kid").to_owned();
+    for token in [
+        hs.token().header("kid", &kid).expired().sign(),
+        hs.token().header("kid", &kid).forged().sign(),
+        hs.token().header("kid", &kid).sign(),
+    ] {
+        assert_eq!(check(&v, &token), Err(TokenError::AlgorithmMismatch));
+    }
+    // A `kid` the set lacks is decided after the claims: an expired token is expired.
+    let unknown = es.token().header("kid", "rotated-away").expired().sign();
+    assert_eq!(check(&v, &unknown), Err(TokenError::Expired));
+    let unknown = es.token().header("kid", "rotated-away").sign();
+    assert_eq!(check(&v, &unknown), Err(TokenError::UnknownKey));
+}

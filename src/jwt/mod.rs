@@ -22,19 +22,24 @@
 //! 2. Three base64url segments, canonical encoding; the header a JSON object without
 //!    duplicate `alg`, `kid`, `typ` or `crit`.
 //! 3. `alg` is one this crate knows (never `none`); `crit` absent; `typ` allowed by the policy.
-//! 4. The claims, before the key and the signature (each must pass anyway, and an expired
-//!    token then costs no signature check and no key fetch): a JSON object that names no
-//!    member twice; `exp` present and numeric; `nbf` and `iat` numeric when present; all
-//!    three checked against the clock with the leeway; `iss` a string equal to a configured
-//!    issuer; `aud` a string or array of strings containing a configured audience; no `cnf`
-//!    (sender-constrained tokens are not bearer tokens) unless it is a DPoP `cnf.jkt`
-//!    matched by a verified proof ([`crate::dpop`]) and/or a `cnf.x5t#S256` matched by the
-//!    request's client certificate ([`crate::mtls`]); required claims present.
-//! 5. The key: by `kid` (a `kid` the set lacks is an unknown key, refetched for remote keys
-//!    within the cooldown), and the header's `alg` must be that key's one algorithm. `jku`,
-//!    `x5u`, `jwk` and `x5c` are never read.
-//! 6. The signature, through the crate's own crypto backend.
-//! 7. Your own checks, in the order they were added; then, with feature `tokio`, your
+//! 4. The key, when the key set is at hand: by `kid`, and the header's `alg` must be that
+//!    key's one algorithm, or the token is refused before its claims are read. `jku`,
+//!    `x5u`, `jwk` and `x5c` are never read. A `kid` the set lacks (refetched for remote
+//!    keys within the cooldown), and remote keys not fetched yet, are decided after the
+//!    claims, so that an expired token causes no fetch.
+//! 5. For an HMAC key, the signature, before the claims: it costs about what they do, and a
+//!    forged token then costs no claims work and learns nothing about them.
+//! 6. The claims: a JSON object that names no member twice; `exp` present and numeric;
+//!    `nbf` and `iat` numeric when present; all three checked against the clock with the
+//!    leeway; `iss` a string equal to a configured issuer; `aud` a string or array of
+//!    strings containing a configured audience; no `cnf` (sender-constrained tokens are not
+//!    bearer tokens) unless it is a DPoP `cnf.jkt` matched by a verified proof
+//!    ([`crate::dpop`]) and/or a `cnf.x5t#S256` matched by the request's client
+//!    certificate ([`crate::mtls`]); required claims present.
+//! 7. For a public key, the signature, after the claims (each must pass anyway, and an
+//!    expired token then costs no public-key operation), through the crate's own crypto
+//!    backend.
+//! 8. Your own checks, in the order they were added; then, with feature `tokio`, your
 //!    asynchronous checks ([`ValidatorBuilder::check_async`]).
 
 mod builder;

@@ -71,6 +71,38 @@ impl From<TokenError> for Halt {
     }
 }
 
+/// Remote keys not at hand when a token arrives: decided once its claims passed.
+enum Later<'a> {
+    #[cfg(feature = "remote")]
+    Fetch(&'a Arc<RemoteKeys>, u64),
+    #[cfg(feature = "remote")]
+    Unavailable(u64),
+    #[cfg(not(feature = "remote"))]
+    #[allow(dead_code)]
+    Never(std::marker::PhantomData<&'a ()>),
+}
+
+impl Later<'_> {
+    fn halt(self, may_wait: bool) -> Halt {
+        match self {
+            #[cfg(feature = "remote")]
+            Later::Fetch(remote, generation) if may_wait => Halt::Wait(remote.clone(), generation),
+            #[cfg(feature = "remote")]
+            Later::Fetch(remote, _) => TokenError::Unavailable {
+                retry_after: remote.unavailable(),
+            }
+            .into(),
+            #[cfg(feature = "remote")]
+            Later::Unavailable(retry_after) => TokenError::Unavailable { retry_after }.into(),
+            #[cfg(not(feature = "remote"))]
+            Later::Never(_) => {
+                let _ = may_wait;
+                TokenError::UnknownKey.into()
+            }
+        }
+    }
+}
+
 impl Inner {
     /// The version of the key set a verification happens under (static keys never change).
     fn keys_version(&self) -> u64 {
@@ -173,8 +205,40 @@ impl Inner {
         if !crate::rules::typ::allowed(self.typ, header.typ) {
             return Err(s.blame(TokenError::TypeNotAllowed).into());
         }
-        // Claims before key and signature: every check must pass anyway, and this way the
-        // commonest rejection (an expired token) costs no signature check and no key fetch.
+        let kid = header.kid.as_deref();
+        // The key, when the key set is at hand: a key that does not verify the header's
+        // `alg` refuses the token before its claims are read. A `kid` the set lacks, or keys
+        // not fetched yet, are decided after the claims (an expired token causes no fetch).
+        #[cfg(feature = "remote")]
+        let fetched: Arc<KeySet>;
+        let keys: Result<&KeySet, Later> = match &self.keys {
+            Keys::Static(set) => Ok(set),
+            #[cfg(feature = "remote")]
+            Keys::Remote(remote) => match remote.lookup() {
+                Lookup::Keys(set) => {
+                    fetched = set;
+                    Ok(&fetched)
+                }
+                Lookup::Fetch(generation) => Err(Later::Fetch(remote, generation)),
+                Lookup::Unavailable { retry_after } => Err(Later::Unavailable(retry_after)),
+            },
+        };
+        let key = match &keys {
+            Ok(set) => match set.select(kid, header.alg) {
+                Ok(key) => Some(key),
+                Err(TokenError::UnknownKey) => None,
+                Err(e) => return Err(s.blame(e).into()),
+            },
+            Err(_) => None,
+        };
+        // An HMAC is checked before the claims: it costs about what they do, and a forged
+        // token then costs no claims work (and tells nothing about its `iss` or `aud`). A
+        // public-key signature costs ten to a hundred times more, so there the claims come
+        // first and an expired token costs no signature check.
+        let hmac = key.filter(|k| k.is_hmac());
+        if let Some(key) = hmac {
+            verify(key, token, s.signed_len(), s.signature).map_err(|e| s.blame(e))?;
+        }
         let payload = base64_simd::URL_SAFE_NO_PAD
             .decode_to_vec(s.payload)
             .map_err(|_| s.blame(TokenError::Malformed("claims are not base64url")))?;
@@ -191,54 +255,33 @@ impl Inner {
         self.rules
             .check(&grant.registered, &grant.json, Origin::Jwt)?;
         binding::check(grant.registered.cnf.as_deref(), binding)?;
-        let kid = header.kid.as_deref();
-        #[cfg(feature = "remote")]
-        let fetched: Arc<KeySet>;
-        // Without `remote` the match has one arm; it is the same code either way.
-        #[allow(clippy::infallible_destructuring_match)]
-        let set: &KeySet = match &self.keys {
-            Keys::Static(set) => set,
-            #[cfg(feature = "remote")]
-            Keys::Remote(remote) => match remote.lookup() {
-                Lookup::Keys(set) => {
-                    fetched = set;
-                    &fetched
-                }
-                Lookup::Fetch(generation) if may_wait => {
-                    return Err(Halt::Wait(remote.clone(), generation))
-                }
-                Lookup::Fetch(_) => {
-                    return Err(TokenError::Unavailable {
-                        retry_after: remote.unavailable(),
-                    }
-                    .into())
-                }
-                Lookup::Unavailable { retry_after } => {
-                    return Err(TokenError::Unavailable { retry_after }.into())
-                }
-            },
+        let key = match (key, keys) {
+            (Some(key), _) => key,
+            (None, Ok(_)) => return Err(self.unknown_key(may_wait)),
+            (None, Err(later)) => return Err(later.halt(may_wait)),
         };
-        let key = match set.select(kid, header.alg) {
-            Ok(key) => key,
-            #[cfg(feature = "remote")]
-            Err(TokenError::UnknownKey) if may_wait => match &self.keys {
-                Keys::Remote(remote) => match remote.may_refetch() {
-                    Some(generation) => return Err(Halt::Wait(remote.clone(), generation)),
-                    None => return Err(TokenError::UnknownKey.into()),
-                },
-                Keys::Static(_) => return Err(TokenError::UnknownKey.into()),
-            },
-            Err(e) => return Err(e.into()),
-        };
-        #[cfg(not(feature = "remote"))]
-        let _ = may_wait;
-        verify(key, token, s.signed_len(), s.signature)?;
+        if hmac.is_none() {
+            verify(key, token, s.signed_len(), s.signature)?;
+        }
 
         let auth = self.finish_grant(grant)?;
         if let Some(cache) = &self.cache {
             cache.insert(token, &auth, keys_version);
         }
         Ok(auth)
+    }
+
+    /// A `kid` the key set lacks: remote keys are refetched (within the cooldown) when the
+    /// caller may wait.
+    fn unknown_key(&self, may_wait: bool) -> Halt {
+        #[cfg(feature = "remote")]
+        if let (true, Keys::Remote(remote)) = (may_wait, &self.keys) {
+            if let Some(generation) = remote.may_refetch() {
+                return Halt::Wait(remote.clone(), generation);
+            }
+        }
+        let _ = may_wait;
+        TokenError::UnknownKey.into()
     }
 
     /// Scopes, claims and the application's checks, for a token whose claims passed
