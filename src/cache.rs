@@ -52,7 +52,7 @@ impl Hasher for PassThrough {
 }
 
 struct Entry {
-    token: Box<str>,
+    token: Box<[u8]>,
     /// `None`: a negative entry (an introspection endpoint said the token is inactive).
     auth: Option<Authenticated>,
     keys_version: u64,
@@ -92,7 +92,7 @@ static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 struct FrontEntry {
     cache: u64,
     keys_version: u64,
-    token: Box<str>,
+    token: Box<[u8]>,
     /// A private copy: cloning it touches no reference count another thread uses.
     auth: Authenticated,
 }
@@ -132,15 +132,15 @@ impl TokenCache {
         }
     }
 
-    fn locate(&self, token: &str) -> (u128, &Mutex<Shard>) {
-        let hash = xxhash_rust::xxh3::xxh3_128_with_seed(token.as_bytes(), self.seed);
+    fn locate(&self, token: &[u8]) -> (u128, &Mutex<Shard>) {
+        let hash = xxhash_rust::xxh3::xxh3_128_with_seed(token, self.seed);
         let shard = &self.shards[(hash >> 120) as usize % SHARDS].0;
         (hash, shard)
     }
 
     /// The cached result for exactly this token, verified under `keys_version`.
     #[inline]
-    pub(crate) fn get(&self, token: &str, keys_version: u64) -> Option<Authenticated> {
+    pub(crate) fn get(&self, token: &[u8], keys_version: u64) -> Option<Authenticated> {
         if let Some(hit) = self.front_get(token, keys_version) {
             return Some(hit);
         }
@@ -157,7 +157,7 @@ impl TokenCache {
     }
 
     #[inline]
-    fn front_get(&self, token: &str, keys_version: u64) -> Option<Authenticated> {
+    fn front_get(&self, token: &[u8], keys_version: u64) -> Option<Authenticated> {
         FRONT
             .try_with(|front| {
                 let front = front.borrow();
@@ -171,8 +171,7 @@ impl TokenCache {
                             // The signature's tail tells most tokens apart at once: 16
                             // bytes compared inline, not through a call to `memcmp`
                             // (`None` for both when shorter, as the lengths are equal).
-                            && e.token.as_bytes().last_chunk::<16>()
-                                == token.as_bytes().last_chunk::<16>()
+                            && e.token.last_chunk::<16>() == token.last_chunk::<16>()
                             && *e.token == *token
                     })
                     .map(|e| e.auth.clone())
@@ -186,7 +185,7 @@ impl TokenCache {
     fn promote(
         &self,
         hash: u128,
-        token: &str,
+        token: &[u8],
         keys_version: u64,
         auth: Authenticated,
     ) -> Authenticated {
@@ -221,14 +220,14 @@ impl TokenCache {
             .unwrap_or(auth)
     }
 
-    pub(crate) fn insert(&self, token: &str, auth: &Authenticated, keys_version: u64) {
+    pub(crate) fn insert(&self, token: &[u8], auth: &Authenticated, keys_version: u64) {
         self.put(token, Some(auth.clone()), keys_version, u64::MAX);
     }
 
     /// An introspection result for exactly this token that is still fresh at `now`:
     /// `Some(None)` for a cached "inactive".
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    pub(crate) fn get_until(&self, token: &str, now: u64) -> Option<Option<Authenticated>> {
+    pub(crate) fn get_until(&self, token: &[u8], now: u64) -> Option<Option<Authenticated>> {
         let (hash, shard) = self.locate(token);
         let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
         let entry = shard.map.get(&hash)?;
@@ -237,11 +236,11 @@ impl TokenCache {
 
     /// Remember an introspection result until `until` (unix seconds).
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    pub(crate) fn insert_until(&self, token: &str, auth: Option<Authenticated>, until: u64) {
+    pub(crate) fn insert_until(&self, token: &[u8], auth: Option<Authenticated>, until: u64) {
         self.put(token, auth, u64::MAX, until);
     }
 
-    fn put(&self, token: &str, auth: Option<Authenticated>, keys_version: u64, until: u64) {
+    fn put(&self, token: &[u8], auth: Option<Authenticated>, keys_version: u64, until: u64) {
         let (hash, shard) = self.locate(token);
         let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
         let entry = Entry {
@@ -270,11 +269,11 @@ mod tests {
     use crate::testing::TestIssuer;
     use std::sync::Arc;
 
-    fn auth_for(sub: &str) -> (String, Authenticated) {
+    fn auth_for(sub: &str) -> (Vec<u8>, Authenticated) {
         let issuer = TestIssuer::new();
         let token = issuer.token().subject(sub).sign();
         let auth = issuer.validator().validate(&token).unwrap();
-        (token, auth)
+        (token.into_bytes(), auth)
     }
 
     #[test]
@@ -298,11 +297,9 @@ mod tests {
         assert!(cache.get(&other_token, 7).is_none());
         // A token one byte shorter or one byte different.
         assert!(cache.get(&token[..token.len() - 1], 7).is_none());
-        let mut flipped = token.clone().into_bytes();
+        let mut flipped = token.clone();
         flipped[10] ^= 1;
-        assert!(cache
-            .get(std::str::from_utf8(&flipped).unwrap(), 7)
-            .is_none());
+        assert!(cache.get(&flipped, 7).is_none());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use http::{HeaderMap, Uri};
 
 /// Find a bearer token in request headers and URI, as the layer does.
-pub fn find_token(headers: &HeaderMap, uri: &Uri, allow_query: bool) -> Option<String> {
+pub fn find_token(headers: &HeaderMap, uri: &Uri, allow_query: bool) -> Option<Vec<u8>> {
     let extensions = http::Extensions::new();
     let view = crate::source::RequestView {
         method: &http::Method::GET,
@@ -17,12 +17,11 @@ pub fn find_token(headers: &HeaderMap, uri: &Uri, allow_query: bool) -> Option<S
         sources = sources.query();
     }
     match sources.find(view, 8192, false) {
-        Ok(Some(crate::source::Found { token, text, .. })) => {
-            let text = text.map(str::to_owned);
-            let owned = token.as_str().to_owned();
-            // The borrowed text and the token's own must agree.
-            assert!(text.is_none_or(|t| t == owned));
-            Some(owned)
+        Ok(Some(crate::source::Found { token, .. })) => {
+            // The text a handler reads is the bytes that were validated, when they are text.
+            let text = token.as_str();
+            assert!(text.is_empty() || text.as_bytes() == token.as_bytes());
+            Some(token.as_bytes().to_vec())
         }
         _ => None,
     }
@@ -105,12 +104,12 @@ pub fn parse_jwks(json: &str) -> Option<(usize, usize)> {
 }
 
 /// Find a token as a layer with the cookie `at`, the header `x-api-token` and the
-/// `Authorization` header does, cross-site rule included: `Ok(Some(token))`, `Ok(None)` for no
-/// credentials, or the rejection's status.
+/// `Authorization` header does, cross-site rule included: `Ok(Some(token bytes))`, `Ok(None)`
+/// for no credentials, or the rejection's status.
 pub fn find_token_in_cookies(
     method: &http::Method,
     headers: &HeaderMap,
-) -> Result<Option<String>, u16> {
+) -> Result<Option<Vec<u8>>, u16> {
     let extensions = http::Extensions::new();
     let uri = Uri::from_static("/");
     let view = crate::source::RequestView {
@@ -130,9 +129,9 @@ pub fn find_token_in_cookies(
                     .check_origin(method, headers)
                     .map_err(|r| r.status().as_u16())?;
             }
-            let owned = found.token.as_str().to_owned();
-            assert!(found.text.is_none_or(|t| t == owned));
-            Ok(Some(owned))
+            let text = found.token.as_str();
+            assert!(text.is_empty() || text.as_bytes() == found.token.as_bytes());
+            Ok(Some(found.token.as_bytes().to_vec()))
         }
         Ok(None) => Ok(None),
         Err(r) => Err(r.status().as_u16()),

@@ -121,8 +121,7 @@ where
             let (parts, body) = req.into_parts();
             let found = config
                 .sources
-                .find_in_parts(&parts, max_len, config.dpop.is_some())
-                .map(|found| found.map(source::Found::detach));
+                .find_in_parts(&parts, max_len, config.dpop.is_some());
             req = Request::from_parts(parts, body);
             found
         } else {
@@ -135,12 +134,7 @@ where
             config.sources.find(view, max_len, config.dpop.is_some())
         };
         let result = match found {
-            Ok(Some(source::Found {
-                token,
-                via,
-                text,
-                vary,
-            })) => {
+            Ok(Some(source::Found { token, via, vary })) => {
                 let private = Mark::new(via.private(), vary);
                 if via.ambient() {
                     if let Err(rejection) = config.sources.check_origin(req.method(), req.headers())
@@ -156,8 +150,7 @@ where
                     Err(rejection) => Err((rejection, private)),
                     Ok(proof) => {
                         let binding = presented(&proof, &cert);
-                        let text = text.unwrap_or_else(|| token.as_str());
-                        match config.validator.step(text, true, binding) {
+                        match config.validator.step(token.as_bytes(), true, binding) {
                             Step::Done(Ok(auth)) => match record(config, proof.as_ref()) {
                                 Pending::Ready(Ok(())) => {
                                     insert(
@@ -235,7 +228,7 @@ fn dpop_proof<B>(
 ) -> Result<Option<Proof>, Rejection> {
     match (&config.dpop, via) {
         (Some(dpop), Via::Dpop) => {
-            if !source::grammar::is_b64token(token.as_str()) {
+            if !source::grammar::is_b64token(token.as_bytes()) {
                 return Err(Rejection::fixed(Reason::MalformedDpopToken).in_dpop_scheme());
             }
             // The client signed the URL it addressed.
@@ -339,7 +332,7 @@ async fn settle(
     let pending = match pending {
         Step::Wait(remote, generation) => {
             let _ = remote.refresh(generation).await;
-            config.validator.step(token.as_str(), false, binding)
+            config.validator.step(token.as_bytes(), false, binding)
         }
         other => other,
     };

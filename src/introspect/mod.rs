@@ -202,10 +202,13 @@ impl Introspection {
     /// A cached answer for exactly this token: `Some(None)` when it was inactive.
     pub(crate) fn cached(&self, token: &str) -> Option<Option<crate::Authenticated>> {
         let now = now();
-        if let Some(hit) = self.cache.active.get_until(token, now) {
+        if let Some(hit) = self.cache.active.get_until(token.as_bytes(), now) {
             return Some(hit);
         }
-        self.cache.inactive.get_until(token, now).map(|_| None)
+        self.cache
+            .inactive
+            .get_until(token.as_bytes(), now)
+            .map(|_| None)
     }
 
     pub(crate) fn remember(
@@ -230,8 +233,11 @@ impl Introspection {
                 Some(a) => self
                     .cache
                     .active
-                    .insert_until(token, Some(a.clone()), until),
-                None => self.cache.inactive.insert_until(token, None, until),
+                    .insert_until(token.as_bytes(), Some(a.clone()), until),
+                None => self
+                    .cache
+                    .inactive
+                    .insert_until(token.as_bytes(), None, until),
             }
         }
     }

@@ -12,11 +12,11 @@ use crate::rules::required::static_name;
 /// Decode canonical unpadded base64url into `buf` (SIMD where the CPU has it); `None` when
 /// the input is not canonical base64url or does not fit.
 #[inline]
-pub(crate) fn b64_into<'b>(src: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+pub(crate) fn b64_into<'b>(src: &[u8], buf: &'b mut [u8]) -> Option<&'b [u8]> {
     let b64 = base64_simd::URL_SAFE_NO_PAD;
-    let n = b64.decoded_length(src.as_bytes()).ok()?;
+    let n = b64.decoded_length(src).ok()?;
     let out = buf.get_mut(..n)?;
-    b64.decode(src.as_bytes(), base64_simd::Out::from_slice(out))
+    b64.decode(src, base64_simd::Out::from_slice(out))
         .ok()
         .map(|d| &*d)
 }

@@ -59,7 +59,7 @@ const MEMO_SLOTS: usize = 4;
 
 #[derive(Default)]
 struct Memo {
-    slots: Vec<(Box<str>, HeaderFacts)>,
+    slots: Vec<(Box<[u8]>, HeaderFacts)>,
     next: usize,
 }
 
@@ -70,7 +70,7 @@ thread_local! {
 /// The facts of an encoded header segment, or why the token is refused: malformed (not
 /// base64url, not a JSON object, `alg` missing or not a string), an unsupported `alg`, or a
 /// `crit` member (present at all, even `null`).
-pub(crate) fn facts(segment: &str) -> Result<HeaderFacts, TokenError> {
+pub(crate) fn facts(segment: &[u8]) -> Result<HeaderFacts, TokenError> {
     let memo = segment.len() <= MEMO_MAX_LEN;
     if memo {
         let hit = MEMO
@@ -91,7 +91,7 @@ pub(crate) fn facts(segment: &str) -> Result<HeaderFacts, TokenError> {
     if memo {
         let _ = MEMO.try_with(|m| {
             let mut m = m.borrow_mut();
-            let entry = (Box::<str>::from(segment), facts.clone());
+            let entry = (Box::<[u8]>::from(segment), facts.clone());
             if m.slots.len() < MEMO_SLOTS {
                 m.slots.push(entry);
             } else {
@@ -105,7 +105,7 @@ pub(crate) fn facts(segment: &str) -> Result<HeaderFacts, TokenError> {
 }
 
 /// Decode and parse a header segment, without the memo.
-pub(crate) fn decode(segment: &str) -> Result<HeaderFacts, TokenError> {
+pub(crate) fn decode(segment: &[u8]) -> Result<HeaderFacts, TokenError> {
     // Headers are small: decode on the stack, fall back to the heap for odd ones.
     let mut stack = [0u8; 512];
     let heap: Vec<u8>;
@@ -180,8 +180,8 @@ mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
 
-    fn seg(json: &str) -> String {
-        URL_SAFE_NO_PAD.encode(json)
+    fn seg(json: &str) -> Vec<u8> {
+        URL_SAFE_NO_PAD.encode(json).into_bytes()
     }
 
     #[test]
@@ -219,8 +219,8 @@ mod tests {
                 facts(&none),
                 Err(TokenError::UnsupportedAlgorithm)
             ));
-            assert!(matches!(facts("e30"), Err(TokenError::Malformed(_))));
-            assert!(matches!(facts("!!"), Err(TokenError::Malformed(_))));
+            assert!(matches!(facts(b"e30"), Err(TokenError::Malformed(_))));
+            assert!(matches!(facts(b"!!"), Err(TokenError::Malformed(_))));
         }
     }
 

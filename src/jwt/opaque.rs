@@ -16,13 +16,17 @@ impl Inner {
     pub(crate) fn step_opaque(
         &self,
         validator: &Validator,
-        token: &str,
+        token: &[u8],
         binding: Presented<'_>,
     ) -> Step {
-        // Nothing reaches the endpoint unless it could be a token (RFC 6750 §2.1).
-        if !is_b64token(token) {
+        // Nothing reaches the endpoint unless it could be a token (RFC 6750 §2.1); a
+        // `b64token` is ASCII, so it is text.
+        let Some(token) = is_b64token(token)
+            .then(|| std::str::from_utf8(token).ok())
+            .flatten()
+        else {
             return Step::Done(Err(TokenError::Malformed("not an RFC 6750 b64token")));
-        }
+        };
         match self.introspection.as_ref().and_then(|i| i.cached(token)) {
             Some(Some(auth)) => Step::Done(match self.recheck_cached(auth, binding) {
                 Ok(auth) => Ok(auth),

@@ -11,17 +11,17 @@ const SEGMENTS: TokenError = TokenError::Malformed("expected three dot-separated
 
 /// A token cut at its first and last dot.
 pub(crate) struct Segments<'a> {
-    pub(crate) header: &'a str,
-    pub(crate) payload: &'a str,
-    pub(crate) signature: &'a str,
+    pub(crate) header: &'a [u8],
+    pub(crate) payload: &'a [u8],
+    pub(crate) signature: &'a [u8],
 }
 
 impl<'a> Segments<'a> {
     /// The first and the last dot: the header and the signature are short, so this reads
     /// little of the token.
     #[inline]
-    pub(crate) fn split(token: &'a str) -> Result<Self, TokenError> {
-        let b = token.as_bytes();
+    pub(crate) fn split(token: &'a [u8]) -> Result<Self, TokenError> {
+        let b = token;
         let (Some(first), Some(last)) = (memchr::memchr(b'.', b), memchr::memrchr(b'.', b)) else {
             return Err(SEGMENTS);
         };
@@ -39,7 +39,7 @@ impl<'a> Segments<'a> {
     /// the claims segment means more than three segments, and that is reported first.
     #[inline]
     pub(crate) fn blame(&self, e: TokenError) -> TokenError {
-        if memchr::memchr(b'.', self.payload.as_bytes()).is_some() {
+        if memchr::memchr(b'.', self.payload).is_some() {
             SEGMENTS
         } else {
             e
@@ -56,18 +56,18 @@ impl<'a> Segments<'a> {
 /// Three dot-separated segments: a JWS, for the local validator; anything else (an opaque
 /// token, a JWE) goes to introspection.
 #[cfg(feature = "remote")]
-pub(crate) fn jws_shaped(token: &str) -> bool {
-    token.bytes().filter(|&b| b == b'.').count() == 2
+pub(crate) fn jws_shaped(token: &[u8]) -> bool {
+    token.iter().filter(|&&b| b == b'.').count() == 2
 }
 
 /// The `iss` of an unverified token, only to choose which issuer's keys verify it.
-pub(crate) fn peek_issuer(token: &str) -> Result<String, TokenError> {
+pub(crate) fn peek_issuer(token: &[u8]) -> Result<String, TokenError> {
     #[derive(Deserialize)]
     struct Iss {
         #[serde(default)]
         iss: Option<serde_json::Value>,
     }
-    let payload = token.split('.').nth(1).ok_or(SEGMENTS)?;
+    let payload = token.split(|&b| b == b'.').nth(1).ok_or(SEGMENTS)?;
     let bytes = URL_SAFE_NO_PAD
         .decode(payload)
         .map_err(|_| TokenError::Malformed("claims are not base64url"))?;

@@ -14,9 +14,9 @@ const MAX_SIGNATURE: usize = 1024;
 #[inline]
 pub(crate) fn verify(
     key: &Key,
-    token: &str,
+    token: &[u8],
     signed_len: usize,
-    sig_b64: &str,
+    sig_b64: &[u8],
 ) -> Result<(), TokenError> {
     if sig_b64.len() > MAX_SIGNATURE * 4 / 3 + 4 {
         return Err(TokenError::InvalidSignature);
@@ -24,7 +24,7 @@ pub(crate) fn verify(
     let check = |buf: &mut [u8]| {
         let signature =
             b64_into(sig_b64, buf).ok_or(TokenError::Malformed("signature is not base64url"))?;
-        if key.verify(&token.as_bytes()[..signed_len], signature) {
+        if key.verify(&token[..signed_len], signature) {
             Ok(())
         } else {
             Err(TokenError::InvalidSignature)

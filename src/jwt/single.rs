@@ -155,7 +155,7 @@ impl Inner {
     #[inline]
     pub(crate) fn step<S>(
         &self,
-        token: &str,
+        token: &[u8],
         may_wait: bool,
         binding: Presented<'_>,
         hit: impl FnOnce(Result<Authenticated, TokenError>) -> S,
@@ -195,7 +195,7 @@ impl Inner {
     /// to cache the answer under.
     fn run(
         &self,
-        token: &str,
+        token: &[u8],
         may_wait: bool,
         binding: Presented<'_>,
         keys_version: u64,

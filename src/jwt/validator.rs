@@ -144,7 +144,7 @@ impl Validator {
     /// # Errors
     /// Why the token is not accepted; see [`TokenError`].
     pub fn validate(&self, token: &str) -> Result<Authenticated, TokenError> {
-        match self.step(token, false, Presented::NOTHING) {
+        match self.step(token.as_bytes(), false, Presented::NOTHING) {
             Step::Done(result) => result,
             #[cfg(feature = "remote")]
             Step::Wait(remote, _) => Err(TokenError::Unavailable {
@@ -167,12 +167,12 @@ impl Validator {
     /// # Errors
     /// Why the token is not accepted; see [`TokenError`].
     pub async fn validate_async(&self, token: &str) -> Result<Authenticated, TokenError> {
-        match self.step(token, true, Presented::NOTHING) {
+        match self.step(token.as_bytes(), true, Presented::NOTHING) {
             Step::Done(result) => result,
             #[cfg(feature = "remote")]
             Step::Wait(remote, generation) => {
                 let _ = remote.refresh(generation).await;
-                match self.step(token, false, Presented::NOTHING) {
+                match self.step(token.as_bytes(), false, Presented::NOTHING) {
                     Step::Done(result) => result,
                     Step::Wait(remote, _) => Err(TokenError::Unavailable {
                         retry_after: remote.unavailable(),
@@ -224,7 +224,7 @@ impl Validator {
     ///
     /// `binding`: the RFC 7638 thumbprint of the key whose DPoP proof came with the token
     /// (already verified), or `None` for a plain bearer token.
-    pub(crate) fn step(&self, token: &str, may_wait: bool, binding: Presented<'_>) -> Step {
+    pub(crate) fn step(&self, token: &[u8], may_wait: bool, binding: Presented<'_>) -> Step {
         // The length cap of the kind matched here, not through `max_token_len`: that would
         // match the kind a second time on every request.
         match &*self.inner {

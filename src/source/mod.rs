@@ -71,29 +71,21 @@ impl Via {
     }
 }
 
-/// A token found, how it was presented, and, for a header or cookie token, its text borrowed
-/// from the request (already checked as visible ASCII).
-pub(crate) struct Found<'a> {
+/// A token found, and how it was presented.
+pub(crate) struct Found {
     pub(crate) token: BearerToken,
     pub(crate) via: Via,
-    pub(crate) text: Option<&'a str>,
     /// The request header the answer depends on, for `Vary`.
     pub(crate) vary: Option<HeaderName>,
 }
 
-impl Found<'_> {
+impl Found {
     fn new(token: BearerToken, via: Via) -> Self {
         Self {
             token,
             via,
-            text: None,
             vary: None,
         }
-    }
-
-    /// The same, no longer borrowing from the request.
-    pub(crate) fn detach(self) -> Found<'static> {
-        Found { text: None, ..self }
     }
 }
 
@@ -439,7 +431,7 @@ impl TokenSources {
         request: RequestView<'a>,
         max_len: usize,
         dpop: bool,
-    ) -> Result<Option<Found<'a>>, Rejection> {
+    ) -> Result<Option<Found>, Rejection> {
         if self.header_only && request.extensions.get::<form::FormToken>().is_none() {
             // The default: nothing to merge, so no accumulator to carry the answer through.
             return authorization::find(request.headers, max_len, dpop);
@@ -448,12 +440,12 @@ impl TokenSources {
     }
 
     /// [`find`](Self::find) for a list with a custom source, which reads `parts`.
-    pub(crate) fn find_in_parts<'a>(
+    pub(crate) fn find_in_parts(
         &self,
-        parts: &'a Parts,
+        parts: &Parts,
         max_len: usize,
         dpop: bool,
-    ) -> Result<Option<Found<'a>>, Rejection> {
+    ) -> Result<Option<Found>, Rejection> {
         let view = RequestView {
             method: &parts.method,
             headers: &parts.headers,
@@ -469,7 +461,7 @@ impl TokenSources {
         parts: Option<&Parts>,
         max_len: usize,
         dpop: bool,
-    ) -> Result<Option<Found<'a>>, Rejection> {
+    ) -> Result<Option<Found>, Rejection> {
         let mut found = None;
         for source in &self.list {
             if let Some(f) = source.find(request, parts, max_len, dpop)? {
@@ -505,7 +497,7 @@ impl Source {
         parts: Option<&Parts>,
         max_len: usize,
         dpop: bool,
-    ) -> Result<Option<Found<'a>>, Rejection> {
+    ) -> Result<Option<Found>, Rejection> {
         match self {
             Source::Authorization => authorization::find(request.headers, max_len, dpop),
             Source::Query { upgrades_only } => {
@@ -520,15 +512,9 @@ impl Source {
                     return Ok(None);
                 };
                 length::check(end - start, max_len)?;
-                // `cookie::find` checked that these bytes are visible ASCII.
-                let text = field
-                    .as_bytes()
-                    .get(start..end)
-                    .and_then(|b| std::str::from_utf8(b).ok());
                 Ok(Some(Found {
                     token: BearerToken::within(field.clone(), start, end),
                     via: Via::Cookie,
-                    text,
                     vary: Some(COOKIE),
                 }))
             }
@@ -540,7 +526,6 @@ impl Source {
                 Ok(Some(Found {
                     token: BearerToken::from_header(value.clone(), 0),
                     via: Via::NamedHeader,
-                    text: Some(text),
                     vary: Some(name.clone()),
                 }))
             }
@@ -563,7 +548,7 @@ impl Source {
 /// A token from somewhere other than the header: the length cap, then the grammar.
 fn checked(token: &str, max_len: usize) -> Result<BearerToken, Rejection> {
     length::check(token.len(), max_len)?;
-    if !grammar::is_b64token(token) {
+    if !grammar::is_b64token(token.as_bytes()) {
         return Err(Reason::MalformedBearerToken.into());
     }
     BearerToken::owned(token).ok_or_else(|| Reason::MalformedBearerToken.into())
@@ -572,7 +557,7 @@ fn checked(token: &str, max_len: usize) -> Result<BearerToken, Rejection> {
 /// The answer for a token that failed validation: `400 invalid_request` when it is not even
 /// an RFC 6750 `b64token`, otherwise what the validator said.
 pub(crate) fn rejection_for(token: &BearerToken, err: TokenError) -> Rejection {
-    if grammar::is_b64token(token.as_str()) {
+    if grammar::is_b64token(token.as_bytes()) {
         err.into()
     } else {
         Rejection::fixed(Reason::MalformedBearerToken)

@@ -5,8 +5,8 @@ use super::Via as Method;
 use super::*;
 use crate::error::ErrorCode;
 
-/// A token found: the token, how it came, its text in the header.
-type Seen<'a> = (BearerToken, Via, Option<&'a str>);
+/// A token found: the token, how it came.
+type Seen<'a> = (BearerToken, Via, std::marker::PhantomData<&'a ()>);
 
 /// The layer's sources, as a function of what it is configured with.
 fn find<'a>(
@@ -35,7 +35,7 @@ fn find<'a>(
     };
     Ok(sources
         .find(view, max_len, dpop)?
-        .map(|f| (f.token, f.via, f.text)))
+        .map(|f| (f.token, f.via, std::marker::PhantomData)))
 }
 
 fn header(v: &'static str) -> HeaderMap {
@@ -48,7 +48,7 @@ fn header(v: &'static str) -> HeaderMap {
 /// validation fails, which it must for such a token).
 fn find_h(h: &HeaderMap) -> Result<Option<String>, ErrorCode> {
     match find(h, &Uri::from_static("/"), None, false, 100, false) {
-        Ok(Some((t, _, _))) if !is_b64token(t.as_str()) => {
+        Ok(Some((t, _, _))) if !is_b64token(t.as_bytes()) => {
             Err(rejection_for(&t, TokenError::Malformed("x")).code())
         }
         other => other

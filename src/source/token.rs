@@ -61,6 +61,15 @@ impl BearerToken {
         self.dpop
     }
 
+    /// The token's bytes, not checked as text.
+    #[inline]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.value
+            .as_bytes()
+            .get(self.start..self.end)
+            .unwrap_or_default()
+    }
+
     /// The token text.
     pub fn as_str(&self) -> &str {
         // Constructed only from UTF-8 text, so this never falls back.
