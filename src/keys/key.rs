@@ -241,14 +241,14 @@ impl Key {
         self.verify(signing_input, signature)
     }
 
-    /// Verify `signature` over `message` with this key's algorithm, through the crate's
-    /// crypto backend (never the process-wide default, so no feature combination panics).
     /// An HMAC secret (cheap to verify with, unlike a public key).
     #[inline]
     pub(crate) fn is_hmac(&self) -> bool {
         self.alg.kind() == super::algorithm::KeyKind::Hmac
     }
 
+    /// Verify `signature` over `message` with this key's algorithm, through the crate's
+    /// crypto backend (never the process-wide default, so no feature combination panics).
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         #[cfg(feature = "aws-lc-rs")]
         {
