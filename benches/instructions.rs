@@ -38,7 +38,13 @@ use http_body_util::Full;
 use jsonwebtoken::Validation;
 use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_bearer::testing::TestIssuer;
-use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer};
+use tower_bearer::{require_scope, Algorithm, BearerLayer, RequireScopeLayer};
+
+/// The route guarded by the macro: an extractor in the handler, no `route_layer`.
+#[require_scope("users:read")]
+async fn users() -> &'static str {
+    "ok"
+}
 
 const CASES: [&str; 9] = [
     "floor",
@@ -50,6 +56,7 @@ const CASES: [&str; 9] = [
     "outer",
     "bare_router",
     "router_cache_hit",
+    "macro_cache_hit",
 ];
 
 // Rejected tokens (`common/rejected.rs`): `floor_<kind>` is `jsonwebtoken::decode` refusing
@@ -196,6 +203,19 @@ fn run(alg: Algorithm, case: &str, n: usize) -> usize {
                 .build()
                 .expect("validator");
             let mut svc: Router = route().layer(BearerLayer::new(validator)).with_state(());
+            let requests = (0..n).map(|_| axum_request()).collect();
+            measured(requests, |req| accepted(&mut svc, req))
+        }
+        "macro_cache_hit" => {
+            let validator = issuer
+                .validator_builder()
+                .token_cache(10_000)
+                .build()
+                .expect("validator");
+            let mut svc: Router = Router::new()
+                .route("/users", get(users))
+                .layer(BearerLayer::new(validator))
+                .with_state(());
             let requests = (0..n).map(|_| axum_request()).collect();
             measured(requests, |req| accepted(&mut svc, req))
         }

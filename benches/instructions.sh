@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALGS=${ALGS:-HS256 RS256 PS256 ES256 EdDSA}
-CASES=${CASES:-floor signature validate cache_hit tower router outer bare_router router_cache_hit}
+CASES=${CASES:-floor signature validate cache_hit tower router outer bare_router router_cache_hit macro_cache_hit}
 N=${N:-1000}
 command -v valgrind >/dev/null || { echo "valgrind is required (apt-get install valgrind)" >&2; exit 1; }
 

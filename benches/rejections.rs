@@ -11,7 +11,8 @@
 //! against the floor's own rejection of the same token (`jsonwebtoken::decode`, same key, same
 //! claims type, same checks), in the same block. A request without a token has no floor
 //! rejection; it is set against the floor's valid token, as are the bare router (the route
-//! without the layer) and a verified-token cache hit through the router.
+//! without the layer) and a verified-token cache hit through the router, guarded either by
+//! `RequireScopeLayer` in axum's `route_layer` or by `#[require_scope]` on the handler.
 //!
 //! Every answer is asserted before timing: 401 for each rejection, 200 for the others.
 
@@ -35,7 +36,13 @@ use http::{HeaderValue, Request};
 use jsonwebtoken::Validation;
 use tower::Service;
 use tower_bearer::testing::TestIssuer;
-use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer, Validator};
+use tower_bearer::{require_scope, Algorithm, BearerLayer, RequireScopeLayer, Validator};
+
+/// The same route guarded by the macro: an extractor in the handler, no `route_layer`.
+#[require_scope("users:read")]
+async fn users() -> &'static str {
+    "ok"
+}
 
 fn router(validator: Option<Validator>) -> Router {
     let route = Router::new().route(
@@ -114,6 +121,27 @@ fn run(alg: Algorithm) {
     variants.push((
         "router, cache hit".into(),
         Box::new(move || block_service(&mut hit, &|| request(h.as_ref()))),
+        None,
+    ));
+    let cached = issuer
+        .validator_builder()
+        .token_cache(10_000)
+        .build()
+        .expect("validator");
+    let mut macro_hit = Router::new()
+        .route("/users", get(users))
+        .layer(BearerLayer::new(cached))
+        .with_state(());
+    check(
+        &mut macro_hit,
+        request(valid.as_ref()),
+        200,
+        "macro cache hit",
+    );
+    let h = valid.clone();
+    variants.push((
+        "router, hit, #[require_scope]".into(),
+        Box::new(move || block_service(&mut macro_hit, &|| request(h.as_ref()))),
         None,
     ));
     let mut full = router(Some(issuer.validator()));
