@@ -46,7 +46,7 @@ async fn users() -> &'static str {
     "ok"
 }
 
-const CASES: [&str; 9] = [
+const CASES: [&str; 10] = [
     "floor",
     "signature",
     "validate",
