@@ -400,7 +400,7 @@ proptest! {
     }
 
     #[test]
-    fn contains_is_exact_and_case_sensitive(items in prop::collection::vec(scope_token(), 1..6), probe in scope_token()) {
+    fn contains_is_exact_and_case_sensitive(items in prop::collection::vec(scope_token(), 1..20), probe in scope_token()) {
         let s = Scopes::new(&items);
         prop_assert_eq!(s.contains(&probe), items.contains(&probe));
         let upper = probe.to_uppercase();

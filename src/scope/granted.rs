@@ -71,7 +71,14 @@ impl Scopes {
         // Byte order is `str` order; spans always lie on character boundaries.
         let text = self.text().as_bytes();
         let scope = scope.as_bytes();
-        self.spans()
+        let spans = self.spans();
+        if spans.len() <= 8 {
+            // A handful of scopes: their lengths tell most apart without reading a byte.
+            return spans
+                .iter()
+                .any(|&(start, end)| text.get(start as usize..end as usize) == Some(scope));
+        }
+        spans
             .binary_search_by(|&(start, end)| {
                 text.get(start as usize..end as usize)
                     .unwrap_or_default()
