@@ -202,6 +202,37 @@ async fn rotation_new_kid_appears_old_one_retires() {
     );
 }
 
+/// The verified-token cache answers only under the key set that verified the token: once a
+/// refetch retires the key, the very token it had cached is an unknown key's.
+#[tokio::test]
+async fn a_cached_token_stops_when_its_key_retires() {
+    let old = TestIssuer::new().kid("old");
+    let new = TestIssuer::new().kid("new");
+    let e = endpoint(merged(&old, &new)).await;
+    let validator = old
+        .validator_builder_without_keys()
+        .jwks_url(e.url("/jwks"))
+        .remote_options(options())
+        .token_cache(100)
+        .build()
+        .unwrap();
+    let app = app(validator);
+    let cached = old.token().scopes(["users:read"]).sign();
+    for _ in 0..3 {
+        assert_eq!(status(&app, &cached).await.0, StatusCode::OK);
+    }
+    assert_eq!(e.hits(), 1);
+
+    e.set(|s| s.body = new.jwks());
+    tokio::time::sleep(Duration::from_millis(350)).await; // past the cooldown
+    let unknown = new.token().header("kid", "brand-new").sign();
+    assert_eq!(status(&app, &unknown).await.0, StatusCode::UNAUTHORIZED); // the refetch
+    assert_eq!(e.hits(), 2);
+    assert_eq!(status(&app, &cached).await.0, StatusCode::UNAUTHORIZED);
+    let fresh = new.token().scopes(["users:read"]).sign();
+    assert_eq!(status(&app, &fresh).await.0, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn unknown_kid_storm_costs_one_fetch_per_cooldown() {
     let issuer = TestIssuer::new();
