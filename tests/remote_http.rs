@@ -284,6 +284,41 @@ async fn outage_with_a_warm_cache_keeps_serving() {
     );
 }
 
+/// Past the stale window the key set no longer verifies anything, and the verified-token
+/// cache does not answer for it either: a cached token gets what an uncached one gets, 503.
+#[tokio::test]
+async fn past_the_stale_window_a_cached_token_is_503_too() {
+    let issuer = TestIssuer::new();
+    let e = endpoint(issuer.jwks()).await;
+    let v = issuer
+        .validator_builder_without_keys()
+        .jwks_url(e.url("/jwks"))
+        .remote_options(
+            options()
+                .min_ttl(Duration::ZERO)
+                .default_ttl(Duration::ZERO)
+                .stale_window(Duration::from_millis(300)),
+        )
+        .token_cache(100)
+        .build()
+        .unwrap();
+    v.warm_up().await.unwrap();
+    let app = app(v);
+    let token = issuer.token().scopes(["users:read"]).sign();
+    assert_eq!(status(&app, &token).await.0, StatusCode::OK);
+    e.set(|s| s.status = 500);
+    assert_eq!(
+        status(&app, &token).await.0,
+        StatusCode::OK,
+        "within the window"
+    );
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(
+        status(&app, &token).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
 #[tokio::test]
 async fn outage_with_a_cold_cache_is_503_never_401() {
     let issuer = TestIssuer::new();
