@@ -10,7 +10,7 @@
 //! | `tower_bearer_requests_total` | counter | `outcome`: `accepted`, `unauthenticated` (an optional layer let a request without credentials through), `rejected`; rejected ones also `error` (the RFC 6750 / 9449 error code, `unauthorized` for no credentials) and `status` |
 //! | `tower_bearer_token_errors_total` | counter | `reason`: why a token was refused (`expired`, `invalid_signature`, `unknown_key`, `audience_mismatch`…, see [`TokenError`]) |
 //! | `tower_bearer_guard_rejections_total` | counter | `error` (`insufficient_scope`, `insufficient_user_authentication`, `access_denied`, `unauthorized` for a guard behind an optional layer, `invalid_request` for a message the MCP guard cannot read, `server_error` for a guard without the layer), `status`: from the layers, the extractors and `#[require_scope]` |
-//! | `tower_bearer_validation_seconds` | histogram | none: from the layer's call to its decision (including waits for keys, introspection, a shared replay store) |
+//! | `tower_bearer_validation_seconds` | histogram | none: from the layer's call to its decision (including waits for keys, introspection, a shared replay store); not timed while the recorder in force is zero-sized, as the no-op one is when none is installed |
 //! | `tower_bearer_jwks_fetches_total` | counter | `outcome`: `ok`, `error` |
 //! | `tower_bearer_key_set_age_seconds` | gauge | none: the age of the remote key set a request last looked up, also while it is past its stale window or being refetched (one gauge for every remote key set) |
 //! | `tower_bearer_token_cache_total` | counter | `result`: `hit`, `miss` (the verified-token cache) |
@@ -80,11 +80,13 @@ pub fn describe() {
     handles::register();
 }
 
-/// A request's decision time; nothing without the feature.
+/// A request's decision time; nothing without the feature, and no clock read while the
+/// recorder in force is zero-sized (the no-op recorder in force while none is installed: a
+/// recorder that keeps anything has a size).
 #[derive(Clone, Copy)]
 pub(crate) struct Timer {
     #[cfg(feature = "metrics")]
-    started: std::time::Instant,
+    started: Option<std::time::Instant>,
 }
 
 impl Timer {
@@ -92,15 +94,16 @@ impl Timer {
     pub(crate) fn start() -> Self {
         Self {
             #[cfg(feature = "metrics")]
-            started: std::time::Instant::now(),
+            started: ::metrics::with_recorder(|r| std::mem::size_of_val(r) != 0)
+                .then(std::time::Instant::now),
         }
     }
 
     #[inline]
     pub(crate) fn done(self) {
         #[cfg(feature = "metrics")]
-        {
-            let seconds = self.started.elapsed().as_secs_f64();
+        if let Some(started) = self.started {
+            let seconds = started.elapsed().as_secs_f64();
             match handles::get() {
                 Some(h) => h.seconds.record(seconds),
                 None => ::metrics::histogram!("tower_bearer_validation_seconds").record(seconds),
@@ -365,6 +368,66 @@ mod tests {
     use super::*;
     use crate::reject::ErrorCode;
     use metrics_util::debugging::DebuggingRecorder;
+
+    /// A zero-sized recorder (the no-op one, when none is installed) costs a request no
+    /// clock read and no histogram; one with state gets the decision time.
+    #[test]
+    fn requests_are_timed_only_for_a_recorder_with_state() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static HISTOGRAMS: AtomicUsize = AtomicUsize::new(0);
+        struct ZeroSized;
+        impl ::metrics::Recorder for ZeroSized {
+            fn describe_counter(
+                &self,
+                _: ::metrics::KeyName,
+                _: Option<::metrics::Unit>,
+                _: ::metrics::SharedString,
+            ) {
+            }
+            fn describe_gauge(
+                &self,
+                _: ::metrics::KeyName,
+                _: Option<::metrics::Unit>,
+                _: ::metrics::SharedString,
+            ) {
+            }
+            fn describe_histogram(
+                &self,
+                _: ::metrics::KeyName,
+                _: Option<::metrics::Unit>,
+                _: ::metrics::SharedString,
+            ) {
+            }
+            fn register_counter(
+                &self,
+                _: &::metrics::Key,
+                _: &::metrics::Metadata<'_>,
+            ) -> ::metrics::Counter {
+                ::metrics::Counter::noop()
+            }
+            fn register_gauge(
+                &self,
+                _: &::metrics::Key,
+                _: &::metrics::Metadata<'_>,
+            ) -> ::metrics::Gauge {
+                ::metrics::Gauge::noop()
+            }
+            fn register_histogram(
+                &self,
+                _: &::metrics::Key,
+                _: &::metrics::Metadata<'_>,
+            ) -> ::metrics::Histogram {
+                HISTOGRAMS.fetch_add(1, Ordering::SeqCst);
+                ::metrics::Histogram::noop()
+            }
+        }
+        ::metrics::with_local_recorder(&ZeroSized, || Timer::start().done());
+        assert_eq!(HISTOGRAMS.load(Ordering::SeqCst), 0);
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        ::metrics::with_local_recorder(&recorder, || Timer::start().done());
+        assert_eq!(snapshotter.snapshot().into_vec().len(), 1);
+    }
 
     /// Every number names one counter of its own, and a code's number names that code's
     /// `error` and `status` labels.
