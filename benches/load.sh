@@ -16,6 +16,8 @@
 # token with its signature altered (a full signature check, then refused), 64 KiB of
 # base64url garbage (refused by the length cap), and no token. /health with the garbage in
 # its Authorization header (which /health ignores) separates moving 64 KiB from refusing it.
+# Each row gives the throughput ratio and the ratio of the server's CPU time per request
+# (/health's over the row's), which wrk's share of the cores does not blur.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALG=${ALG:-ES256}
@@ -97,18 +99,43 @@ status_of() { # path, [header]
           print s, d }'
 }
 
-# Median and quartiles of "label ratio" lines, per label.
+# One short run: "requests/s server-µs-per-request" (the server's CPU time, utime + stime,
+# over the requests wrk completed: steadier than the rate while wrk shares the cores).
+rps_cpu() { # path, [header]
+  local t0 t1 out
+  t0=$(cpu_ticks)
+  if [ $# -eq 2 ]; then
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$PAIR_DURATION" -H "$2" "$addr$1")
+  else
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$PAIR_DURATION" "$addr$1")
+  fi
+  t1=$(cpu_ticks)
+  awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" '
+    /Requests\/sec/ { r = $2 } / requests in / { n = $1 }
+    END { printf "%s %.4f", r, t * 1e6 / hz / n }' <<<"$out"
+}
+
+# Alternating pairs of short runs (/health, then the path): the median and quartiles of the
+# throughput ratio, and of the ratio of the server's CPU time per request (/health's over
+# the path's: the throughput ratio the server alone would reach).
 pair_ratios() { # label, pairs, path A (over /health), [header A], [header for /health]
-  local label=$1 n=$2 path=$3 header=${4:-} base=${5:-} ratios=() h a
+  local label=$1 n=$2 path=$3 header=${4:-} base=${5:-} rows=() h a
   for _ in $(seq "$n"); do
-    if [ -n "$base" ]; then h=$(rps /health "$base"); else h=$(rps /health); fi
-    if [ -n "$header" ]; then a=$(rps "$path" "$header"); else a=$(rps "$path"); fi
-    ratios+=("$(awk -v a="$a" -v h="$h" 'BEGIN { printf "%.4f", a / h }')")
+    if [ -n "$base" ]; then h=$(rps_cpu /health "$base"); else h=$(rps_cpu /health); fi
+    if [ -n "$header" ]; then a=$(rps_cpu "$path" "$header"); else a=$(rps_cpu "$path"); fi
+    rows+=("$(awk -v a="$a" -v h="$h" 'BEGIN { split(a, x, " "); split(h, y, " ");
+      printf "%.4f %.4f", x[1] / y[1], y[2] / x[2] }')")
   done
-  printf '%s\n' "${ratios[@]}" | sort -n | awk -v n="$n" -v d="$PAIR_DURATION" -v l="$label" '
-    { r[NR] = $1 }
-    END { printf "%-66s %d pairs of %s: median %.1f %% (quartiles %.1f–%.1f %%)\n",
-          l, n, d, 100 * r[int((n + 1) / 2)], 100 * r[int((n + 3) / 4)], 100 * r[int((3 * n + 3) / 4)] }'
+  local rate cpu
+  rate=$(printf '%s\n' "${rows[@]}" | awk '{ print $1 }' | sort -n | quartiles "$n")
+  cpu=$(printf '%s\n' "${rows[@]}" | awk '{ print $2 }' | sort -n | quartiles "$n")
+  printf '%-58s %d pairs of %s: throughput %s; server CPU %s\n' "$label" "$n" "$PAIR_DURATION" "$rate" "$cpu"
+}
+
+# "median M % (Q1–Q3 %)" of n sorted ratios on stdin.
+quartiles() {
+  awk -v n="$1" '{ r[NR] = $1 }
+    END { printf "%.1f %% (%.1f–%.1f %%)", 100 * r[int((n + 1) / 2)], 100 * r[int((n + 3) / 4)], 100 * r[int((3 * n + 3) / 4)] }'
 }
 
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
