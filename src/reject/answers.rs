@@ -13,6 +13,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
 
 use super::reason::Reason;
@@ -21,33 +22,46 @@ use super::rejection::Rejection;
 /// One rendered answer.
 struct Answer {
     status: StatusCode,
-    /// The renderer's fields, with room for the headers the layers outside add.
-    headers: HeaderMap,
+    /// In the order the renderer wrote them (a field's values in order).
+    headers: Box<[(HeaderName, HeaderValue)]>,
     body: Bytes,
 }
 
-/// Room for the headers the layers outside add to an answer (`Content-Length`, CORS…): a
-/// clone keeps the index table's size, so adding them does not rehash it.
+/// Room for the headers the layers outside add to an answer (`Content-Length`, CORS…)
+/// without growing the map.
 const SPARE_HEADERS: usize = 3;
 
 impl Answer {
     fn of(response: Response<Bytes>) -> Self {
-        let (mut parts, body) = response.into_parts();
-        parts.headers.reserve(SPARE_HEADERS);
+        let (parts, body) = response.into_parts();
+        let mut last = None;
+        let headers = parts
+            .headers
+            .into_iter()
+            .filter_map(|(name, value)| {
+                // `None`: another value of the field named last.
+                last = name.or_else(|| last.clone());
+                Some((last.clone()?, value))
+            })
+            .collect();
         Self {
             status: parts.status,
-            headers: parts.headers,
+            headers,
             body,
         }
     }
 
-    /// A clone of the rendered fields (`HeaderValue` clones share the bytes): no field name
-    /// hashed again.
+    /// A fresh map with room to spare: a clone of a `HeaderMap` has none, and the first
+    /// header added to it (axum adds `Content-Length`) would reallocate it.
     #[inline]
     fn response<B: From<Bytes>>(&self) -> Response<B> {
+        let mut headers = HeaderMap::with_capacity(self.headers.len() + SPARE_HEADERS);
+        for (name, value) in self.headers.iter() {
+            headers.append(name.clone(), value.clone());
+        }
         let mut response = Response::new(B::from(self.body.clone()));
         *response.status_mut() = self.status;
-        *response.headers_mut() = self.headers.clone();
+        *response.headers_mut() = headers;
         response
     }
 }
