@@ -4,6 +4,8 @@
 
 #[path = "common/introspection.rs"]
 mod introspection_endpoint;
+#[path = "common/snapshot.rs"]
+mod snapshot;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,35 +14,15 @@ use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
 use http::{Request, StatusCode};
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use metrics_util::debugging::DebuggingRecorder;
 use serde_json::json;
+use snapshot::read;
 use tower::ServiceExt;
 use tower_bearer::dpop::Dpop;
 use tower_bearer::introspect::Introspection;
 use tower_bearer::remote::RemoteOptions;
 use tower_bearer::testing::{DpopClient, TestIssuer, TEST_AUDIENCE, TEST_ISSUER};
 use tower_bearer::{Algorithm, BearerLayer, RequireScopeLayer, Validator};
-
-/// Counters and gauges by `name{label=value,…}` (labels sorted); histograms by their count.
-fn read(snapshotter: &Snapshotter) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
-        let key = key.key();
-        let mut labels: Vec<String> = key
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        labels.sort();
-        let name = format!("{}{{{}}}", key.name(), labels.join(","));
-        let value = match value {
-            DebugValue::Counter(n) => n as f64,
-            DebugValue::Gauge(g) => g.into_inner(),
-            DebugValue::Histogram(samples) => samples.len() as f64,
-        };
-        out.insert(name, value);
-    }
-    out
-}
 
 /// Run `test` on one thread with its own recorder, and read what it recorded.
 fn recorded<F: std::future::Future<Output = ()>>(

@@ -3,7 +3,9 @@
 //! a thread's local recorder in force meanwhile gets its own. One test: a process has one
 //! global recorder.
 
-use std::collections::BTreeMap;
+#[path = "common/snapshot.rs"]
+mod snapshot;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -12,7 +14,8 @@ use axum::routing::get;
 use axum::Router;
 use http::Request;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use metrics_util::debugging::DebuggingRecorder;
+use snapshot::read;
 use tower::ServiceExt;
 use tower_bearer::testing::TestIssuer;
 use tower_bearer::{BearerLayer, RequireScopeLayer};
@@ -45,26 +48,6 @@ impl Recorder for Counting {
         self.lookups.fetch_add(1, Ordering::SeqCst);
         self.inner.register_histogram(key, metadata)
     }
-}
-
-/// Counters by `name{label=value,…}` (labels sorted); histograms by their count.
-fn read(snapshotter: &Snapshotter) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
-        let key = key.key();
-        let mut labels: Vec<String> = key
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        labels.sort();
-        let value = match value {
-            DebugValue::Counter(n) => n as f64,
-            DebugValue::Gauge(g) => g.into_inner(),
-            DebugValue::Histogram(samples) => samples.len() as f64,
-        };
-        out.insert(format!("{}{{{}}}", key.name(), labels.join(",")), value);
-    }
-    out
 }
 
 fn get_with(token: Option<&str>) -> Request<Body> {
