@@ -57,7 +57,7 @@ pub(crate) fn parse_claims(json: &str, fast: bool) -> Result<Registered, TokenEr
 
 /// [`parse_claims`] into `out` (a [`Registered::default`]), which the fast path fills in
 /// place: the claims are not moved on their way to the validator.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_claims_into(
     json: &str,
     fast: bool,
