@@ -168,9 +168,44 @@ fn the_order_of_the_checks_depends_on_what_they_cost() {
     ] {
         assert_eq!(check(&v, &token), Err(TokenError::AlgorithmMismatch));
     }
-    // A `kid` the set lacks is decided after the claims: an expired token is expired.
-    let unknown = es.token().header("kid", "rotated-away").expired().sign();
-    assert_eq!(check(&v, &unknown), Err(TokenError::Expired));
-    let unknown = es.token().header("kid", "rotated-away").sign();
-    assert_eq!(check(&v, &unknown), Err(TokenError::UnknownKey));
+    // A `kid` a static set lacks: refused before the claims (no refetch to spare), so a
+    // forged HMAC token learns nothing from them either. (A remote set decides it after the
+    // claims: tests/remote_http.rs.)
+    for token in [
+        es.token().header("kid", "rotated-away").expired().sign(),
+        es.token().header("kid", "rotated-away").sign(),
+        hs.token()
+            .header("kid", "rotated-away")
+            .claim("aud", "https://elsewhere.test")
+            .sign(),
+    ] {
+        assert_eq!(check(&v, &token), Err(TokenError::UnknownKey));
+    }
+    let hs_v = hs.validator();
+    let elsewhere = hs
+        .token()
+        .header("kid", "rotated-away")
+        .claim("aud", "https://elsewhere.test")
+        .sign();
+    assert_eq!(check(&hs_v, &elsewhere), Err(TokenError::UnknownKey));
+}
+
+/// Four segments are reported as such, whichever check would refuse the token first: the
+/// HMAC (a bad signature), or the key (another algorithm's).
+#[test]
+fn four_segments_are_reported_before_the_key_and_the_signature() {
+    let hs = TestIssuer::with_algorithm(Algorithm::HS256);
+    let es = TestIssuer::new();
+    let kid = es.public_key().kid().expect("a kid").to_owned();
+    let four = |token: String| {
+        let (head, sig) = token.rsplit_once('.').unwrap();
+        let (header, payload) = head.split_once('.').unwrap();
+        format!("{header}.{payload}.{payload}.{sig}")
+    };
+    let segments = Err(TokenError::Malformed(
+        "expected three dot-separated segments",
+    ));
+    assert_eq!(check(&hs.validator(), &four(hs.token().sign())), segments);
+    let confused = four(hs.token().header("kid", &kid).sign());
+    assert_eq!(check(&es.validator(), &confused), segments);
 }

@@ -233,6 +233,29 @@ async fn a_cached_token_stops_when_its_key_retires() {
     assert_eq!(status(&app, &fresh).await.0, StatusCode::OK);
 }
 
+/// A remote set decides an unknown `kid` after the claims: an expired token naming one is
+/// refused as expired and causes no refetch; a current one causes the refetch.
+#[tokio::test]
+async fn an_expired_token_with_an_unknown_kid_causes_no_refetch() {
+    let issuer = TestIssuer::new();
+    let e = endpoint(issuer.jwks()).await;
+    let v = remote(&issuer, &e, options());
+    v.warm_up().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(350)).await; // past the cooldown
+    let expired = issuer.token().header("kid", "unknown").expired().sign();
+    assert_eq!(
+        v.validate_async(&expired).await.unwrap_err(),
+        TokenError::Expired
+    );
+    assert_eq!(e.hits(), 1);
+    let current = issuer.token().header("kid", "unknown").sign();
+    assert_eq!(
+        v.validate_async(&current).await.unwrap_err(),
+        TokenError::UnknownKey
+    );
+    assert_eq!(e.hits(), 2);
+}
+
 #[tokio::test]
 async fn unknown_kid_storm_costs_one_fetch_per_cooldown() {
     let issuer = TestIssuer::new();

@@ -344,7 +344,11 @@ async fn settle(
             retry_after: remote.unavailable(),
         }),
         #[cfg(feature = "remote")]
-        Step::Introspect(v) => v.introspect(token.as_str(), binding).await,
+        // Only a `b64token` (ASCII) is sent for introspection (`step_opaque` checked it).
+        Step::Introspect(v) => match std::str::from_utf8(token.as_bytes()) {
+            Ok(text) => v.introspect(text, binding).await,
+            Err(_) => Err(TokenError::Malformed("not an RFC 6750 b64token")),
+        },
         Step::Check(auth, v) => v.run_async_checks(auth).await,
     }
 }

@@ -23,12 +23,15 @@
 //!    duplicate `alg`, `kid`, `typ` or `crit`.
 //! 3. `alg` is one this crate knows (never `none`); `crit` absent; `typ` allowed by the policy.
 //! 4. The key, when the key set is at hand: by `kid`, and the header's `alg` must be that
-//!    key's one algorithm, or the token is refused before its claims are read. `jku`,
-//!    `x5u`, `jwk` and `x5c` are never read. A `kid` the set lacks (refetched for remote
-//!    keys within the cooldown), and remote keys not fetched yet, are decided after the
-//!    claims, so that an expired token causes no fetch.
+//!    key's one algorithm, or the token is refused before its claims are read; so is a
+//!    `kid` a static set lacks. `jku`, `x5u`, `jwk` and `x5c` are never read. A `kid` a
+//!    remote set lacks (refetched within the cooldown), and remote keys not fetched yet, are
+//!    decided after the claims, so that an expired token never waits for a fetch nor causes
+//!    a refetch. (Looking a remote set up may start its scheduled background refresh, for
+//!    any token.)
 //! 5. For an HMAC key, the signature, before the claims: it costs about what they do, and a
-//!    forged token then costs no claims work and learns nothing about them.
+//!    forged token naming a key of the set then costs no claims work and learns nothing
+//!    about them.
 //! 6. The claims: a JSON object that names no member twice; `exp` present and numeric;
 //!    `nbf` and `iat` numeric when present; all three checked against the clock with the
 //!    leeway; `iss` a string equal to a configured issuer; `aud` a string or array of

@@ -207,8 +207,9 @@ impl Inner {
         }
         let kid = header.kid.as_deref();
         // The key, when the key set is at hand: a key that does not verify the header's
-        // `alg` refuses the token before its claims are read. A `kid` the set lacks, or keys
-        // not fetched yet, are decided after the claims (an expired token causes no fetch).
+        // `alg`, or a `kid` a static set lacks, refuses the token before its claims are read.
+        // A `kid` a remote set lacks, or remote keys not fetched yet, are decided after the
+        // claims: an expired token never waits for a fetch nor causes a refetch.
         #[cfg(feature = "remote")]
         let fetched: Arc<KeySet>;
         let keys: Result<&KeySet, Later> = match &self.keys {
@@ -226,15 +227,15 @@ impl Inner {
         let key = match &keys {
             Ok(set) => match set.select(kid, header.alg) {
                 Ok(key) => Some(key),
-                Err(TokenError::UnknownKey) => None,
+                Err(TokenError::UnknownKey) if self.refetches() => None,
                 Err(e) => return Err(s.blame(e).into()),
             },
             Err(_) => None,
         };
         // An HMAC is checked before the claims: it costs about what they do, and a forged
-        // token then costs no claims work (and tells nothing about its `iss` or `aud`). A
-        // public-key signature costs ten to a hundred times more, so there the claims come
-        // first and an expired token costs no signature check.
+        // token naming a key of the set then costs no claims work (and learns nothing about
+        // its `iss` or `aud`). A public-key signature costs ten to a hundred times more, so
+        // there the claims come first and an expired token costs no signature check.
         let hmac = key.filter(|k| k.is_hmac());
         if let Some(key) = hmac {
             verify(key, token, s.signed_len(), s.signature).map_err(|e| s.blame(e))?;
@@ -269,6 +270,15 @@ impl Inner {
             cache.insert(token, &auth, keys_version);
         }
         Ok(auth)
+    }
+
+    /// Whether a `kid` the key set lacks may be found by a refetch (remote keys).
+    fn refetches(&self) -> bool {
+        match &self.keys {
+            Keys::Static(_) => false,
+            #[cfg(feature = "remote")]
+            Keys::Remote(_) => true,
+        }
     }
 
     /// A `kid` the key set lacks: remote keys are refetched (within the cooldown) when the

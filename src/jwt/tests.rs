@@ -25,6 +25,43 @@ proptest::proptest! {
     }
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Any bytes, text or not, three segments or not, with a valid token's pieces or not:
+    /// the validator answers without panicking, and accepts nothing that is not ASCII.
+    #[test]
+    fn arbitrary_bytes_never_panic_and_never_pass(
+        prefix in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+        cut in 0usize..400,
+        splice in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8),
+    ) {
+        use super::validator::Step;
+        use crate::rules::binding::Presented;
+        for alg in [Algorithm::HS256, Algorithm::ES256] {
+            let issuer = TestIssuer::with_algorithm(alg);
+            let validator = issuer.validator();
+            let token = issuer.token().sign().into_bytes();
+            // The valid token with bytes spliced in at `cut`, and arbitrary bytes alone.
+            let at = cut.min(token.len());
+            let mut spliced = token[..at].to_vec();
+            spliced.extend_from_slice(&splice);
+            spliced.extend_from_slice(&token[at..]);
+            let accepts = |bytes: &[u8]| {
+                matches!(
+                    validator.step(bytes, false, Presented::NOTHING),
+                    Step::Done(Ok(_))
+                )
+            };
+            // Arbitrary bytes: never a panic, and never accepted unless ASCII.
+            proptest::prop_assert!(!accepts(&prefix) || prefix.is_ascii());
+            // A valid token with bytes spliced in changes its signing input or its
+            // signature: refused.
+            proptest::prop_assert_eq!(accepts(&spliced), splice.is_empty());
+        }
+    }
+}
+
 /// Sign raw header and claims JSON with the HS256 test issuer's secret.
 fn raw_token(issuer: &TestIssuer, claims: &str) -> String {
     let key = jsonwebtoken::EncodingKey::from_secret(crate::testing::HMAC_SECRET);

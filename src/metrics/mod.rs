@@ -10,7 +10,7 @@
 //! | `tower_bearer_requests_total` | counter | `outcome`: `accepted`, `unauthenticated` (an optional layer let a request without credentials through), `rejected`; rejected ones also `error` (the RFC 6750 / 9449 error code, `unauthorized` for no credentials) and `status` |
 //! | `tower_bearer_token_errors_total` | counter | `reason`: why a token was refused (`expired`, `invalid_signature`, `unknown_key`, `audience_mismatch`…, see [`TokenError`]) |
 //! | `tower_bearer_guard_rejections_total` | counter | `error` (`insufficient_scope`, `insufficient_user_authentication`, `access_denied`, `unauthorized` for a guard behind an optional layer, `invalid_request` for a message the MCP guard cannot read, `server_error` for a guard without the layer), `status`: from the layers, the extractors and `#[require_scope]` |
-//! | `tower_bearer_validation_seconds` | histogram | none: from the layer's call to its decision (including waits for keys, introspection, a shared replay store); not timed while the recorder in force is zero-sized, as the no-op one is when none is installed |
+//! | `tower_bearer_validation_seconds` | histogram | none: from the layer's call to its decision (including waits for keys, introspection, a shared replay store); not timed while the recorder in force is zero-sized, as the no-op one is when none is installed (so a zero-sized recorder of your own, keeping its state in statics, gets no decision time) |
 //! | `tower_bearer_jwks_fetches_total` | counter | `outcome`: `ok`, `error` |
 //! | `tower_bearer_key_set_age_seconds` | gauge | none: the age of the remote key set a request last looked up, also while it is past its stale window or being refetched (one gauge for every remote key set) |
 //! | `tower_bearer_token_cache_total` | counter | `result`: `hit`, `miss` (the verified-token cache) |
@@ -82,7 +82,7 @@ pub fn describe() {
 
 /// A request's decision time; nothing without the feature, and no clock read while the
 /// recorder in force is zero-sized (the no-op recorder in force while none is installed: a
-/// recorder that keeps anything has a size).
+/// zero-sized recorder of one's own, keeping its state in statics, is not timed either).
 #[derive(Clone, Copy)]
 pub(crate) struct Timer {
     #[cfg(feature = "metrics")]

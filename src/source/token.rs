@@ -70,9 +70,11 @@ impl BearerToken {
             .unwrap_or_default()
     }
 
-    /// The token text.
+    /// The token text (empty for bytes that are not text: the layer refuses such a token
+    /// before any handler or guard sees it).
     pub fn as_str(&self) -> &str {
-        // Constructed only from UTF-8 text, so this never falls back.
+        // A token from the `Authorization` header may hold obs-text bytes until it is
+        // refused; every accepted token is ASCII.
         self.value
             .as_bytes()
             .get(self.start..self.end)
