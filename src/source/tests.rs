@@ -6,7 +6,7 @@ use super::*;
 use crate::error::ErrorCode;
 
 /// A token found: the token, how it came.
-type Seen<'a> = (BearerToken, Via, std::marker::PhantomData<&'a ()>);
+type Seen = (BearerToken, Via);
 
 /// The layer's sources, as a function of what it is configured with.
 fn find<'a>(
@@ -16,7 +16,7 @@ fn find<'a>(
     allow_query: bool,
     max_len: usize,
     dpop: bool,
-) -> Result<Option<Seen<'a>>, Rejection> {
+) -> Result<Option<Seen>, Rejection> {
     assert!(
         form.is_none(),
         "form tokens are tested through FormTokenLayer"
@@ -33,9 +33,7 @@ fn find<'a>(
     } else {
         TokenSources::default()
     };
-    Ok(sources
-        .find(view, max_len, dpop)?
-        .map(|f| (f.token, f.via, std::marker::PhantomData)))
+    Ok(sources.find(view, max_len, dpop)?.map(|f| (f.token, f.via)))
 }
 
 fn header(v: &'static str) -> HeaderMap {
@@ -48,11 +46,11 @@ fn header(v: &'static str) -> HeaderMap {
 /// validation fails, which it must for such a token).
 fn find_h(h: &HeaderMap) -> Result<Option<String>, ErrorCode> {
     match find(h, &Uri::from_static("/"), None, false, 100, false) {
-        Ok(Some((t, _, _))) if !is_b64token(t.as_bytes()) => {
+        Ok(Some((t, _))) if !is_b64token(t.as_bytes()) => {
             Err(rejection_for(&t, TokenError::Malformed("x")).code())
         }
         other => other
-            .map(|o| o.map(|(t, _, _)| t.as_str().to_owned()))
+            .map(|o| o.map(|(t, _)| t.as_str().to_owned()))
             .map_err(|r| r.code()),
     }
 }
@@ -108,7 +106,7 @@ fn query_only_when_enabled_and_never_twice() {
     assert!(find(&HeaderMap::new(), &uri, None, false, 100, false)
         .unwrap()
         .is_none());
-    let (t, m, _) = find(&HeaderMap::new(), &uri, None, true, 100, false)
+    let (t, m) = find(&HeaderMap::new(), &uri, None, true, 100, false)
         .unwrap()
         .unwrap();
     assert_eq!((t.as_str(), m), ("abc+d", Method::Query));
