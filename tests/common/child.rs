@@ -35,15 +35,41 @@ pub(crate) fn example(name: &str) -> PathBuf {
                 binary.display()
             )
         });
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sources =
-        newest(&root.join("src")).max(newest(&root.join("examples").join(format!("{name}.rs"))));
+    let sources = sources_of(&binary, name);
     assert!(
         built >= sources,
         "{} is older than its sources: run `cargo build --example {name}`",
         binary.display()
     );
     binary
+}
+
+/// The newest of the files cargo built `binary` from, as its dep-info file (`<binary>.d`)
+/// lists them (a test-only module of the crate is not among them); without one, the newest
+/// file of the crate's `src/` and of the example's source.
+fn sources_of(binary: &Path, name: &str) -> SystemTime {
+    if let Ok(text) = std::fs::read_to_string(binary.with_extension("d")) {
+        if let Some((_, deps)) = text.lines().next().and_then(|l| l.split_once(": ")) {
+            let mut latest = SystemTime::UNIX_EPOCH;
+            let mut path = String::new();
+            for part in deps.split(' ') {
+                // A space inside a path is written `\ `.
+                if let Some(head) = part.strip_suffix('\\') {
+                    path.push_str(head);
+                    path.push(' ');
+                    continue;
+                }
+                path.push_str(part);
+                if !path.is_empty() {
+                    latest = latest.max(newest(Path::new(&path)));
+                }
+                path.clear();
+            }
+            return latest;
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    newest(&root.join("src")).max(newest(&root.join("examples").join(format!("{name}.rs"))))
 }
 
 fn newest(path: &Path) -> SystemTime {
