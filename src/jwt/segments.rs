@@ -21,8 +21,8 @@ impl<'a> Segments<'a> {
     /// little of the token.
     #[inline]
     pub(crate) fn split(token: &'a [u8]) -> Result<Self, TokenError> {
-        let b = token;
-        let (Some(first), Some(last)) = (memchr::memchr(b'.', b), memchr::memrchr(b'.', b)) else {
+        let (Some(first), Some(last)) = (memchr::memchr(b'.', token), memchr::memrchr(b'.', token))
+        else {
             return Err(SEGMENTS);
         };
         if first == last {

@@ -24,3 +24,35 @@ pub(crate) fn read(snapshotter: &Snapshotter) -> BTreeMap<String, f64> {
     }
     out
 }
+
+/// What the requests both metrics tests send to a guarded `/users` record: a valid token
+/// twice (the second a cache hit), one lacking the scope, an expired one, a forged one, none,
+/// and `a b` (no `b64token`).
+#[allow(dead_code)]
+pub(crate) const USERS_REQUESTS: [(&str, f64); 8] = [
+    // `valid` twice and `narrow` once passed the layer; the guard refused `narrow`.
+    ("tower_bearer_requests_total{outcome=accepted}", 3.0),
+    (
+        "tower_bearer_requests_total{error=invalid_token,outcome=rejected,status=401}",
+        2.0,
+    ),
+    (
+        "tower_bearer_requests_total{error=unauthorized,outcome=rejected,status=401}",
+        1.0,
+    ),
+    (
+        "tower_bearer_requests_total{error=invalid_request,outcome=rejected,status=400}",
+        1.0,
+    ),
+    ("tower_bearer_token_errors_total{reason=expired}", 1.0),
+    (
+        "tower_bearer_token_errors_total{reason=invalid_signature}",
+        1.0,
+    ),
+    (
+        "tower_bearer_guard_rejections_total{error=insufficient_scope,status=403}",
+        1.0,
+    ),
+    // The second `valid` request was a hit.
+    ("tower_bearer_token_cache_total{result=hit}", 1.0),
+];
