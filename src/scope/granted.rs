@@ -10,7 +10,8 @@ use super::token::is_valid_scope;
 use crate::claims::grant::Grant;
 use crate::claims::registered::Registered;
 
-/// The scopes a token grants. Cheap to clone; lookups are a binary search.
+/// The scopes a token grants. Cheap to clone; a lookup compares lengths among a handful of
+/// scopes, and is a binary search among more.
 ///
 /// [`Scopes::contains`] is exact; [`Scopes::grants`] also applies the validator's
 /// [`ScopeHierarchy`](crate::ScopeHierarchy), if one is configured.
@@ -71,8 +72,9 @@ impl Scopes {
         // Byte order is `str` order; spans always lie on character boundaries.
         let text = self.text().as_bytes();
         let scope = scope.as_bytes();
-        let spans = self.spans();
-        if spans.len() <= 8 {
+        let index = &self.inner.scopes.spans;
+        let spans = index.as_slice();
+        if !index.is_sorted() {
             // A handful of scopes: their lengths tell most apart without reading a byte.
             return spans
                 .iter()
@@ -111,6 +113,16 @@ impl Scopes {
     /// The granted scopes, sorted.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         let text = self.text();
+        self.inner
+            .scopes
+            .spans
+            .ordered(text)
+            .map(move |(start, end)| text.get(start as usize..end as usize).unwrap_or_default())
+    }
+
+    /// The granted scopes in no particular order.
+    fn unordered(&self) -> impl Iterator<Item = &str> {
+        let text = self.text();
         self.spans()
             .iter()
             .map(move |&(start, end)| text.get(start as usize..end as usize).unwrap_or_default())
@@ -118,7 +130,7 @@ impl Scopes {
 
     /// How many distinct scopes were granted.
     pub fn len(&self) -> usize {
-        self.spans().len()
+        self.inner.scopes.spans.ordered(self.text()).count()
     }
 
     /// Whether no scope was granted.
@@ -145,6 +157,6 @@ impl Granted for Scopes {
     }
 
     fn each(&self) -> impl Iterator<Item = &str> {
-        self.iter()
+        self.unordered()
     }
 }

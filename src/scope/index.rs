@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::hierarchy::CompiledHierarchy;
 use super::token::is_valid_scope;
 
-/// The index of a grant's scopes: spans, sorted by the text they cover, into the claims JSON
+/// The index of a grant's scopes: spans (deduplicated, see [`Spans::finish`]) into the claims JSON
 /// (when every scope string there was free of escapes, as they almost always are) or into a
 /// text of their own.
 #[derive(Clone)]
@@ -51,28 +51,79 @@ impl Spans {
         }
     }
 
-    /// Sort by the covered text and drop duplicates.
+    /// Past [`INLINE`] spans: sort them by the covered text, for a binary search, and drop
+    /// duplicates. A handful stays as it came, duplicates included: lengths tell them apart
+    /// faster than sorting would, and [`Spans::ordered`] sorts and deduplicates a copy for
+    /// the few callers that list them.
     pub(crate) fn finish(&mut self, text: &str) {
+        if self.heap.is_empty() {
+            return;
+        }
         // Byte order is `str` order, and spans always lie on character boundaries.
         let text = text.as_bytes();
         let at = |span: &(u32, u32)| {
             text.get(span.0 as usize..span.1 as usize)
                 .unwrap_or_default()
         };
-        if self.heap.is_empty() {
-            let spans = &mut self.inline[..self.len];
-            spans.sort_unstable_by(|a, b| at(a).cmp(at(b)));
-            let mut kept = 0;
-            for i in 0..spans.len() {
-                if kept == 0 || at(&spans[kept - 1]) != at(&spans[i]) {
-                    spans[kept] = spans[i];
-                    kept += 1;
-                }
+        self.heap.sort_unstable_by(|a, b| at(a).cmp(at(b)));
+        self.heap.dedup_by(|a, b| at(a) == at(b));
+    }
+
+    /// Whether the spans are sorted by the text they cover, without duplicates (past
+    /// [`INLINE`] of them).
+    pub(crate) fn is_sorted(&self) -> bool {
+        !self.heap.is_empty()
+    }
+
+    /// The distinct spans in the order of the text they cover.
+    pub(crate) fn ordered(&self, text: &str) -> Ordered<'_> {
+        if self.is_sorted() {
+            return Ordered::Sorted(self.heap.iter());
+        }
+        let text = text.as_bytes();
+        let at = |span: &(u32, u32)| {
+            text.get(span.0 as usize..span.1 as usize)
+                .unwrap_or_default()
+        };
+        let mut spans = self.inline;
+        let sorted = &mut spans[..self.len];
+        sorted.sort_unstable_by(|a, b| at(a).cmp(at(b)));
+        let mut len = 0;
+        for i in 0..sorted.len() {
+            if len == 0 || at(&sorted[len - 1]) != at(&sorted[i]) {
+                sorted[len] = sorted[i];
+                len += 1;
             }
-            self.len = kept;
-        } else {
-            self.heap.sort_unstable_by(|a, b| at(a).cmp(at(b)));
-            self.heap.dedup_by(|a, b| at(a) == at(b));
+        }
+        Ordered::Inline {
+            spans,
+            next: 0,
+            len,
+        }
+    }
+}
+
+/// The iterator of [`Spans::ordered`].
+pub(crate) enum Ordered<'a> {
+    Sorted(std::slice::Iter<'a, (u32, u32)>),
+    Inline {
+        spans: [(u32, u32); INLINE],
+        next: usize,
+        len: usize,
+    },
+}
+
+impl Iterator for Ordered<'_> {
+    type Item = (u32, u32);
+
+    fn next(&mut self) -> Option<(u32, u32)> {
+        match self {
+            Ordered::Sorted(spans) => spans.next().copied(),
+            Ordered::Inline { spans, next, len } => {
+                let span = spans[..*len].get(*next).copied()?;
+                *next += 1;
+                Some(span)
+            }
         }
     }
 }
@@ -122,43 +173,104 @@ pub(crate) fn split_into(spans: &mut Spans, text: &str, base: usize, delimiter: 
         }
         return;
     }
-    // An ASCII delimiter (a space, a comma): one pass over the bytes, splitting and checking
-    // each piece's characters at once. A byte of a multi-byte character is never ASCII, so
-    // it never splits, and it is no scope character.
+    // An ASCII delimiter (a space, a comma): eight bytes at a time, a word that holds
+    // neither the delimiter nor a byte that is no scope character is passed whole; the bytes
+    // flagged are visited one by one. A byte of a multi-byte character is never ASCII, so it
+    // never splits, and it is no scope character.
     let d = delimiter as u8;
     let b = text.as_bytes();
-    let mut start = 0;
-    let mut valid = true;
-    for (i, &c) in b.iter().enumerate() {
-        if c == d {
-            if valid && i > start {
-                spans.push(base + start, base + i);
-            }
-            start = i + 1;
-            valid = true;
-        } else {
-            valid &= SCOPE_CHAR[usize::from(c)];
-        }
+    let mut pieces = Pieces {
+        spans,
+        base,
+        d,
+        start: 0,
+        valid: true,
+    };
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        pieces.visit(b, at, flagged(u64::from_le_bytes(word), d));
+        at += 8;
     }
-    if valid && b.len() > start {
-        spans.push(base + start, base + b.len());
+    let rest = chunks.remainder().len();
+    if rest > 0 {
+        // The last eight bytes, shifted down past those already seen (zeros come in at the
+        // top, and are flagged: they are masked off).
+        let word = match b.last_chunk::<8>() {
+            Some(last) => u64::from_le_bytes(*last) >> (8 * (8 - rest)),
+            None => {
+                let mut word = [0; 8];
+                word[..rest].copy_from_slice(b);
+                u64::from_le_bytes(word)
+            }
+        };
+        let flags = flagged(word, d) & ((1u64 << (8 * rest)) - 1);
+        pieces.visit(b, at, flags);
+    }
+    if pieces.valid && b.len() > pieces.start {
+        pieces.spans.push(base + pieces.start, base + b.len());
     }
 }
 
-/// The characters of a scope token (RFC 6749 §3.3: `%x21 / %x23-5B / %x5D-7E`).
-static SCOPE_CHAR: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        t[c] = c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
-        c += 1;
+/// [`split_into`]'s state: where the current piece starts, and whether its bytes so far are
+/// scope characters.
+struct Pieces<'a> {
+    spans: &'a mut Spans,
+    base: usize,
+    d: u8,
+    start: usize,
+    valid: bool,
+}
+
+impl Pieces<'_> {
+    /// Visit the flagged bytes of the word at `at` (the delimiter ends a piece; any other
+    /// flagged byte spoils the piece it is in).
+    #[inline(always)]
+    fn visit(&mut self, b: &[u8], at: usize, mut flags: u64) {
+        while flags != 0 {
+            let i = at + (flags.trailing_zeros() / 8) as usize;
+            flags &= flags - 1;
+            if b.get(i) == Some(&self.d) {
+                if self.valid && i > self.start {
+                    self.spans.push(self.base + self.start, self.base + i);
+                }
+                self.start = i + 1;
+                self.valid = true;
+            } else {
+                self.valid = false;
+            }
+        }
     }
-    t
-};
+}
+
+const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+const LOW7: u64 = ONES * 0x7f;
+const HIGHS: u64 = ONES * 0x80;
+
+/// The high bit of each byte of the little-endian word `x` that is `d` or no scope character
+/// (below `!`, `"`, `\\`, or from DEL up), and of no other byte. No sum below carries out
+/// of its byte, so unlike the usual zero-byte test nothing is flagged falsely.
+#[inline(always)]
+fn flagged(x: u64, d: u8) -> u64 {
+    let low = x & LOW7;
+    // A zero byte: its low seven bits are zero (no high bit from the sum) and so is its top.
+    let zero = |z: u64| !(((z & LOW7) + LOW7) | z) & HIGHS;
+    let below_bang = !(low + ONES * (0x80 - 0x21)) & !x & HIGHS;
+    let del_or_above = ((low + ONES) | x) & HIGHS;
+    below_bang
+        | del_or_above
+        | zero(x ^ (ONES * 0x22))
+        | zero(x ^ (ONES * 0x5c))
+        | zero(x ^ (ONES * u64::from(d)))
+}
 
 #[cfg(test)]
 mod tests {
-    use super::{split_into, Spans};
+    use proptest::prelude::*;
+
+    use super::{flagged, split_into, Spans};
     use crate::scope::token::is_valid_scope;
 
     /// The pieces `split_into` keeps, as text.
@@ -195,6 +307,72 @@ mod tests {
                     .collect();
                 assert_eq!(kept(text, delimiter), expected, "{text:?} by {delimiter:?}");
             }
+        }
+    }
+
+    /// A scope character (RFC 6749 §3.3: `%x21 / %x23-5B / %x5D-7E`).
+    fn scope_char(c: u8) -> bool {
+        c == 0x21 || (0x23..=0x5b).contains(&c) || (0x5d..=0x7e).contains(&c)
+    }
+
+    #[test]
+    fn flags_exactly_the_delimiter_and_the_bytes_no_scope_has() {
+        for d in [b' ', b',', b'a', 0x7f] {
+            for c in 0..=255u8 {
+                for pos in 0..8 {
+                    // Every neighbour, flagged or not, leaves this byte's flag alone.
+                    for fill in [b'a', 0x00, 0x20, 0x7f, 0xff] {
+                        let mut word = [fill; 8];
+                        word[pos] = c;
+                        let flags = flagged(u64::from_le_bytes(word), d);
+                        let expect = c == d || !scope_char(c);
+                        assert_eq!(
+                            flags & (0x80 << (8 * pos)) != 0,
+                            expect,
+                            "byte {c:#x} at {pos} among {fill:#x}, delimiter {d:#x}"
+                        );
+                        assert_eq!(flags & !(0x8080_8080_8080_8080), 0);
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever the text (any length, so words and tails; bytes below `!`, quotes,
+        /// backslashes, DEL and multi-byte characters among scope characters), the pieces
+        /// kept are `str::split`'s valid ones, in order.
+        #[test]
+        fn split_matches_str_split(
+            text in "[a-c ,\\x00-\\x22\\x5c\\x7f\\u{e9}\\u{3000}]{0,40}",
+            delimiter in prop::sample::select(vec![' ', ',', 'a', '\u{e9}']),
+        ) {
+            let expected: Vec<String> = text
+                .split(delimiter)
+                .filter(|p| is_valid_scope(p))
+                .map(str::to_owned)
+                .collect();
+            prop_assert_eq!(kept(&text, delimiter), expected);
+        }
+
+        /// Deduplicated, and in text order through `ordered`, below and above the inline
+        /// count.
+        #[test]
+        fn ordered_is_sorted_and_distinct(items in prop::collection::vec("[a-d]{1,2}", 0..20)) {
+            let text = items.join(" ");
+            let mut spans = Spans::default();
+            split_into(&mut spans, &text, 0, ' ');
+            spans.finish(&text);
+            let got: Vec<&str> = spans
+                .ordered(&text)
+                .map(|(s, e)| &text[s as usize..e as usize])
+                .collect();
+            let mut expected: Vec<&str> = items.iter().map(String::as_str).collect();
+            expected.sort_unstable();
+            expected.dedup();
+            prop_assert_eq!(got, expected);
         }
     }
 }
