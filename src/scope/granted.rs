@@ -105,8 +105,17 @@ impl Scopes {
     pub fn satisfies(&self, requirement: &ScopeRequirement) -> bool {
         match requirement {
             ScopeRequirement::Scope(s) => self.grants(s.as_str()),
-            ScopeRequirement::All(v) => v.iter().all(|r| self.satisfies(r)),
-            ScopeRequirement::Any(v) => v.iter().any(|r| self.satisfies(r)),
+            ScopeRequirement::All(v) => v.iter().all(|r| self.satisfies_item(r)),
+            ScopeRequirement::Any(v) => v.iter().any(|r| self.satisfies_item(r)),
+        }
+    }
+
+    /// An item of a list: a scope (nearly always) without a call, a nested list with one.
+    #[inline(always)]
+    fn satisfies_item(&self, requirement: &ScopeRequirement) -> bool {
+        match requirement {
+            ScopeRequirement::Scope(s) => self.grants(s.as_str()),
+            nested => self.satisfies(nested),
         }
     }
 

@@ -22,6 +22,18 @@ pub(crate) fn find(
         return Err(Reason::TwoAuthorizationHeaders.into());
     }
     let bytes = value.as_bytes();
+    // The everyday form first, `Bearer` in any case, one space and the token, in one
+    // comparison of eight bytes: the six letters lower-cased (`| 0x20` makes a letter of no
+    // other byte), the space exact, and the token's first byte anything but a space.
+    const LOWER: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0, 0]);
+    const SEVEN: u64 = u64::from_le_bytes([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0]);
+    if let Some(head) = bytes.first_chunk::<8>() {
+        if (u64::from_le_bytes(*head) | LOWER) & SEVEN == u64::from_le_bytes(*b"bearer \0")
+            && head[7] != b' '
+        {
+            return found(value, 7, max_len, Via::Header);
+        }
+    }
     // The scheme, case-insensitively; another scheme is not ours to judge.
     let scheme_is =
         |name: &[u8]| bytes.len() >= name.len() && bytes[..name.len()].eq_ignore_ascii_case(name);
@@ -59,7 +71,18 @@ pub(crate) fn find(
     if token.is_empty() {
         return Err(empty());
     }
-    length::check(token.len(), max_len)?;
+    found(value, start, max_len, via)
+}
+
+/// The token `value[start..]` (not empty), within the length cap.
+#[inline(always)]
+fn found(
+    value: &http::HeaderValue,
+    start: usize,
+    max_len: usize,
+    via: Via,
+) -> Result<Option<Found>, Rejection> {
+    length::check(value.len() - start, max_len)?;
     // Not checked as text here: a token that fails validation is checked against the
     // `b64token` grammar then (400 or 401), and one that passes is three base64url segments.
     let mut t = BearerToken::from_header(value.clone(), start);
@@ -69,4 +92,106 @@ pub(crate) fn find(
         via,
         vary: None,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use http::header::{HeaderValue, AUTHORIZATION};
+    use http::HeaderMap;
+    use proptest::prelude::*;
+
+    use super::find;
+    use crate::source::Via;
+
+    /// RFC 6750 §2.1 read plainly, byte by byte: what `find` must conclude from one header.
+    /// `Err(())` for our scheme with no or malformed credentials.
+    fn model(value: &[u8], dpop: bool) -> Result<Option<(Vec<u8>, Via)>, ()> {
+        let is = |name: &[u8]| {
+            value.len() >= name.len() && value[..name.len()].eq_ignore_ascii_case(name)
+        };
+        let (n, via) = if is(b"bearer") {
+            (6, Via::Header)
+        } else if dpop && is(b"dpop") {
+            (4, Via::Dpop)
+        } else {
+            return Ok(None);
+        };
+        let rest = &value[n..];
+        match rest.first() {
+            None => Err(()),
+            Some(b' ') => {
+                let token: Vec<u8> = rest.iter().copied().skip_while(|&b| b == b' ').collect();
+                if token.is_empty() {
+                    Err(())
+                } else {
+                    Ok(Some((token, via)))
+                }
+            }
+            Some(&c) if c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c) => Ok(None),
+            Some(_) => Err(()),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// The eight-byte shortcut for `Bearer <token>` concludes what the general reading
+        /// does, whatever the first bytes: the letters in any case, the bytes that `| 0x20`
+        /// turns into a letter's lower case only if they are its upper case, spaces, tabs.
+        #[test]
+        fn the_shortcut_agrees_with_the_rule(
+            dpop_scheme in any::<bool>(),
+            // Per letter: lower case, upper case, with the top bit set (`| 0x20` leaves it no
+            // letter), another letter; mostly the first two.
+            cases in prop::collection::vec(prop::sample::select(vec![0, 0, 0, 1, 1, 1, 2, 3]), 6),
+            separator in prop::collection::vec(prop::sample::select(vec![b' ', b' ', b'\t', b'x', b'@']), 0..4),
+            tail in "[A-Za-z0-9 ._~+/=-]{0,6}",
+            dpop in any::<bool>(),
+        ) {
+            let scheme: &[u8] = if dpop_scheme { b"dpop" } else { b"bearer" };
+            let mut value: Vec<u8> = scheme
+                .iter()
+                .zip(&cases)
+                .map(|(&c, &case)| match case {
+                    0 => c,
+                    1 => c.to_ascii_uppercase(),
+                    2 => c | 0x80,
+                    _ => c ^ 0x01,
+                })
+                .collect();
+            value.extend_from_slice(&separator);
+            value.extend_from_slice(tail.as_bytes());
+            let Ok(header) = HeaderValue::from_bytes(&value) else {
+                return Ok(());
+            };
+            let mut headers = HeaderMap::new();
+            headers.insert(AUTHORIZATION, header);
+            let got = find(&headers, 100, dpop)
+                .map(|f| f.map(|f| (f.token.as_bytes().to_vec(), f.via)))
+                .map_err(|_| ());
+            prop_assert_eq!(got, model(&value, dpop), "{:?}", String::from_utf8_lossy(&value));
+        }
+    }
+
+    #[test]
+    fn the_shortcut_takes_the_everyday_header_and_no_other() {
+        for (value, token) in [
+            ("Bearer abc", Some("abc")),
+            ("bEARER x", Some("x")),
+            ("Bearer  two", Some("two")),
+            ("Bearer\tabc", None),
+            ("Bearerabcd", None),
+            ("Bearer", None),
+            ("Bearex abc", None),
+            ("Bearer a", Some("a")),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(AUTHORIZATION, HeaderValue::from_static(value));
+            let got = find(&headers, 100, false)
+                .ok()
+                .flatten()
+                .map(|f| f.token.as_str().to_owned());
+            assert_eq!(got.as_deref(), token, "{value:?}");
+        }
+    }
 }
