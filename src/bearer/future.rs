@@ -103,10 +103,13 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = match this.kind.project() {
-            KindProj::Inner { future } => ready!(future.poll(cx))?,
-            KindProj::Waiting { future } => ready!(future.as_mut().poll(cx))?,
-            KindProj::Rejected { response } => match response.take() {
+        let mut response = match (this.kind.project(), &*this.mark) {
+            // Nothing to add, the everyday case: the inner answer is passed on as it comes,
+            // not moved through this frame.
+            (KindProj::Inner { future }, Mark::None) => return future.poll(cx),
+            (KindProj::Inner { future }, _) => ready!(future.poll(cx))?,
+            (KindProj::Waiting { future }, _) => ready!(future.as_mut().poll(cx))?,
+            (KindProj::Rejected { response }, _) => match response.take() {
                 Some(r) => r,
                 None => panic!("ResponseFuture polled after completion"),
             },

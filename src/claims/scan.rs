@@ -100,6 +100,7 @@ pub(crate) fn parse_fast_into(json: &str, r: &mut Registered) -> Option<()> {
 }
 
 /// A registered member seen twice is serde's error to report.
+#[inline(always)]
 fn set<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     if slot.is_some() {
         return None;
@@ -185,6 +186,7 @@ impl Scan<'_> {
         Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
     }
 
+    #[inline(always)]
     fn text(&mut self) -> Option<Text> {
         let (start, len) = self.plain_string()?;
         Some(Text::Span(start, len))

@@ -312,13 +312,12 @@ impl Inner {
     /// [`Inner::finish`] for claims already in a grant (its `scopes` still empty).
     #[inline]
     fn finish_grant(&self, mut grant: Grant) -> Result<Authenticated, TokenError> {
-        let index =
-            self.scope_claims
-                .extract(&grant.registered, &grant.json, self.hierarchy.clone());
-        let custom = index.is_none();
-        if let Some(index) = index {
-            grant.scopes = index;
-        }
+        let custom = !self.scope_claims.extract_into(
+            &grant.registered,
+            &grant.json,
+            self.hierarchy.clone(),
+            &mut grant.scopes,
+        );
         let grant = Arc::new(grant);
         let claims = TokenClaims::from_grant(grant.clone());
         let scopes = if custom {

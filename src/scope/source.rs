@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::granted::Scopes;
 use super::hierarchy::CompiledHierarchy;
-use super::index::{split_into, ScopeIndex, Spans};
+use super::index::{split_into, ScopeIndex};
 use super::token::is_valid_scope;
 use crate::claims::registered::Registered;
 use crate::claims::text::{StringOrList, Text};
@@ -147,6 +147,20 @@ impl ScopeClaims {
         json: &str,
         hierarchy: Option<Arc<CompiledHierarchy>>,
     ) -> Option<ScopeIndex> {
+        let mut index = ScopeIndex::empty(None);
+        self.extract_into(registered, json, hierarchy, &mut index)
+            .then_some(index)
+    }
+
+    /// [`ScopeClaims::extract`] into `out`, an empty index (the validator's grant's own, so
+    /// that the index is not moved on its way there); `false` for a custom mapping.
+    pub(crate) fn extract_into(
+        &self,
+        registered: &Registered,
+        json: &str,
+        hierarchy: Option<Arc<CompiledHierarchy>>,
+        out: &mut ScopeIndex,
+    ) -> bool {
         let delimiter = self.delimiter;
         let claims = [&registered.scope, &registered.scp];
         let mut text = String::new();
@@ -157,13 +171,16 @@ impl ScopeClaims {
         match &self.source {
             Source::Standard => {
                 if claims.into_iter().flatten().all(StringOrList::in_json) {
-                    let mut spans = Spans::default();
+                    out.own = None;
+                    out.hierarchy = hierarchy;
+                    let spans = &mut out.spans;
+                    debug_assert!(spans.as_slice().is_empty());
                     for claim in claims.into_iter().flatten() {
                         match claim {
                             StringOrList::String(Text::Span(start, len)) => {
                                 let (start, len) = (*start as usize, *len as usize);
                                 let piece = json.get(start..start + len).unwrap_or_default();
-                                split_into(&mut spans, piece, start, delimiter);
+                                split_into(spans, piece, start, delimiter);
                             }
                             StringOrList::List(items) => {
                                 for item in items {
@@ -183,11 +200,7 @@ impl ScopeClaims {
                         }
                     }
                     spans.finish(json);
-                    return Some(ScopeIndex {
-                        own: None,
-                        spans,
-                        hierarchy,
-                    });
+                    return true;
                 }
                 for claim in claims.into_iter().flatten() {
                     match claim {
@@ -223,9 +236,10 @@ impl ScopeClaims {
                     }
                 }
             }
-            Source::Custom(_) => return None,
+            Source::Custom(_) => return false,
         }
-        Some(ScopeIndex::owned(text, delimiter, hierarchy))
+        *out = ScopeIndex::owned(text, delimiter, hierarchy);
+        true
     }
 
     pub(crate) fn custom_scopes(
