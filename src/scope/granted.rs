@@ -139,7 +139,7 @@ impl Scopes {
 
     /// How many distinct scopes were granted.
     pub fn len(&self) -> usize {
-        self.inner.scopes.spans.ordered(self.text()).count()
+        self.inner.scopes.spans.distinct(self.text())
     }
 
     /// Whether no scope was granted.

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use super::hierarchy::CompiledHierarchy;
 use super::token::is_valid_scope;
 
-/// The index of a grant's scopes: spans (deduplicated, see [`Spans::finish`]) into the claims JSON
+/// The index of a grant's scopes: spans (as they came up to [`INLINE`] of them, sorted and
+/// deduplicated beyond: see [`Spans::finish`]; listed through [`Spans::ordered`]) into the claims JSON
 /// (when every scope string there was free of escapes, as they almost always are) or into a
 /// text of their own.
 #[derive(Clone)]
@@ -67,6 +68,34 @@ impl Spans {
         };
         self.heap.sort_unstable_by(|a, b| at(a).cmp(at(b)));
         self.heap.dedup_by(|a, b| at(a) == at(b));
+    }
+
+    /// No spans.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.heap.clear();
+    }
+
+    /// How many distinct texts the spans cover: up to [`INLINE`] spans, each compared with
+    /// those before it (lengths first), without sorting a copy.
+    pub(crate) fn distinct(&self, text: &str) -> usize {
+        if self.is_sorted() {
+            return self.heap.len();
+        }
+        let text = text.as_bytes();
+        let at = |span: &(u32, u32)| {
+            text.get(span.0 as usize..span.1 as usize)
+                .unwrap_or_default()
+        };
+        let spans = self.as_slice();
+        (0..spans.len())
+            .filter(|&i| {
+                let s = spans[i];
+                !spans[..i]
+                    .iter()
+                    .any(|k| k.1 - k.0 == s.1 - s.0 && at(k) == at(&s))
+            })
+            .count()
     }
 
     /// Whether the spans are sorted by the text they cover, without duplicates (past
@@ -365,6 +394,7 @@ mod tests {
             let mut spans = Spans::default();
             split_into(&mut spans, &text, 0, ' ');
             spans.finish(&text);
+            prop_assert_eq!(spans.distinct(&text), spans.ordered(&text).count());
             let got: Vec<&str> = spans
                 .ordered(&text)
                 .map(|(s, e)| &text[s as usize..e as usize])

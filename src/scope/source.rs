@@ -152,8 +152,9 @@ impl ScopeClaims {
             .then_some(index)
     }
 
-    /// [`ScopeClaims::extract`] into `out`, an empty index (the validator's grant's own, so
-    /// that the index is not moved on its way there); `false` for a custom mapping.
+    /// [`ScopeClaims::extract`] into `out` (the validator's grant's own index, so that the
+    /// index is not moved on its way there), which it replaces; `false` for a custom
+    /// mapping, which leaves it alone.
     pub(crate) fn extract_into(
         &self,
         registered: &Registered,
@@ -174,7 +175,7 @@ impl ScopeClaims {
                     out.own = None;
                     out.hierarchy = hierarchy;
                     let spans = &mut out.spans;
-                    debug_assert!(spans.as_slice().is_empty());
+                    spans.clear();
                     for claim in claims.into_iter().flatten() {
                         match claim {
                             StringOrList::String(Text::Span(start, len)) => {

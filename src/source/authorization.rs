@@ -173,6 +173,30 @@ mod tests {
         }
     }
 
+    /// Every byte at every place of the eight the shortcut reads, and the one after them.
+    #[test]
+    fn the_shortcut_agrees_with_the_rule_byte_by_byte() {
+        for base in [&b"Bearer xyz"[..], b"bearer  yz", b"DPoP xyzab"] {
+            for at in 0..9 {
+                for byte in 0..=255u8 {
+                    let mut value = base.to_vec();
+                    value[at] = byte;
+                    let Ok(header) = HeaderValue::from_bytes(&value) else {
+                        continue;
+                    };
+                    let mut headers = HeaderMap::new();
+                    headers.insert(AUTHORIZATION, header);
+                    for dpop in [false, true] {
+                        let got = find(&headers, 100, dpop)
+                            .map(|f| f.map(|f| (f.token.as_bytes().to_vec(), f.via)))
+                            .map_err(|_| ());
+                        assert_eq!(got, model(&value, dpop), "{value:?}, dpop {dpop}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_shortcut_takes_the_everyday_header_and_no_other() {
         for (value, token) in [
