@@ -94,3 +94,32 @@ fn requirement_construction_validates() {
 fn bad_scope_panics_with_its_name() {
     let _ = ScopeRequirement::all(["bad scope"]);
 }
+
+#[test]
+fn extracting_into_an_index_replaces_what_it_held() {
+    let source = ScopeClaims::standard();
+    let registered = |json: &str| {
+        let mut r: Registered = serde_json::from_str(json).unwrap();
+        assert!(r.rebase(json));
+        r
+    };
+    let after = r#"{"scope":"y x"}"#;
+    // What the index held before: a handful (inline), and more than eight (sorted, on the
+    // heap); escaped, so indexed in a text of its own.
+    for before in [
+        r#"{"scope":"a b c"}"#,
+        r#"{"scope":"a b c d e f g h i j"}"#,
+        r#"{"scope":"a\u0020b"}"#,
+    ] {
+        let mut index = source.extract(&registered(before), before, None).unwrap();
+        assert!(source.extract_into(&registered(after), after, None, &mut index));
+        let scopes = Scopes::from_grant(Arc::new(Grant {
+            registered: registered(after),
+            json: after.to_owned(),
+            scopes: index,
+        }));
+        assert_eq!(scopes.iter().collect::<Vec<_>>(), ["x", "y"], "{before}");
+        assert_eq!(scopes.len(), 2);
+        assert!(!scopes.contains("a"));
+    }
+}
