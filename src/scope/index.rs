@@ -346,7 +346,8 @@ mod tests {
 
     #[test]
     fn flags_exactly_the_delimiter_and_the_bytes_no_scope_has() {
-        for d in [b' ', b',', b'a', 0x7f] {
+        // Delimiters among the scope characters and among the bytes flagged anyway.
+        for d in [b' ', b',', b'a', b'"', b'\\', 0x7f] {
             for c in 0..=255u8 {
                 for pos in 0..8 {
                     // Every neighbour, flagged or not, leaves this byte's flag alone.

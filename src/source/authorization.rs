@@ -105,7 +105,7 @@ mod tests {
 
     /// RFC 6750 §2.1 read plainly, byte by byte: what `find` must conclude from one header.
     /// `Err(())` for our scheme with no or malformed credentials.
-    fn model(value: &[u8], dpop: bool) -> Result<Option<(Vec<u8>, Via)>, ()> {
+    fn model(value: &[u8], dpop: bool, max_len: usize) -> Result<Option<(Vec<u8>, Via, bool)>, ()> {
         let is = |name: &[u8]| {
             value.len() >= name.len() && value[..name.len()].eq_ignore_ascii_case(name)
         };
@@ -121,15 +121,26 @@ mod tests {
             None => Err(()),
             Some(b' ') => {
                 let token: Vec<u8> = rest.iter().copied().skip_while(|&b| b == b' ').collect();
-                if token.is_empty() {
+                if token.is_empty() || token.len() > max_len {
                     Err(())
                 } else {
-                    Ok(Some((token, via)))
+                    Ok(Some((token, via, via == Via::Dpop)))
                 }
             }
             Some(&c) if c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c) => Ok(None),
             Some(_) => Err(()),
         }
+    }
+
+    /// What `find` concludes, as the model says it.
+    fn found(
+        headers: &HeaderMap,
+        dpop: bool,
+        max_len: usize,
+    ) -> Result<Option<(Vec<u8>, Via, bool)>, ()> {
+        find(headers, max_len, dpop)
+            .map(|f| f.map(|f| (f.token.as_bytes().to_vec(), f.via, f.token.is_dpop())))
+            .map_err(|_| ())
     }
 
     proptest! {
@@ -166,10 +177,8 @@ mod tests {
             };
             let mut headers = HeaderMap::new();
             headers.insert(AUTHORIZATION, header);
-            let got = find(&headers, 100, dpop)
-                .map(|f| f.map(|f| (f.token.as_bytes().to_vec(), f.via)))
-                .map_err(|_| ());
-            prop_assert_eq!(got, model(&value, dpop), "{:?}", String::from_utf8_lossy(&value));
+            let got = found(&headers, dpop, 100);
+            prop_assert_eq!(got, model(&value, dpop, 100), "{:?}", String::from_utf8_lossy(&value));
         }
     }
 
@@ -186,11 +195,14 @@ mod tests {
                     };
                     let mut headers = HeaderMap::new();
                     headers.insert(AUTHORIZATION, header);
-                    for dpop in [false, true] {
-                        let got = find(&headers, 100, dpop)
-                            .map(|f| f.map(|f| (f.token.as_bytes().to_vec(), f.via)))
-                            .map_err(|_| ());
-                        assert_eq!(got, model(&value, dpop), "{value:?}, dpop {dpop}");
+                    // The length cap at its edge too: three and two bytes of token.
+                    for (dpop, max_len) in [(false, 100), (true, 100), (false, 3), (false, 2)] {
+                        let got = found(&headers, dpop, max_len);
+                        assert_eq!(
+                            got,
+                            model(&value, dpop, max_len),
+                            "{value:?}, dpop {dpop}, cap {max_len}"
+                        );
                     }
                 }
             }
