@@ -123,3 +123,29 @@ fn extracting_into_an_index_replaces_what_it_held() {
         assert!(!scopes.contains("a"));
     }
 }
+
+#[test]
+fn claim_paths_take_strings_and_whole_valid_array_items() {
+    let source = ScopeClaims::paths(["perm", "roles.list"]);
+    assert_eq!(
+        extracted(
+            &source,
+            r#"{"perm":"b a","roles":{"list":["c","d e","f\"g",7]}}"#
+        ),
+        ["a", "b", "c"]
+    );
+    let comma = ScopeClaims::paths(["roles"]).delimiter(',');
+    assert_eq!(extracted(&comma, r#"{"roles":["x,y","z"]}"#), ["z"]);
+}
+
+#[test]
+fn listing_comparing_and_emptiness_see_distinct_scopes() {
+    let s = Scopes::new(["b", "a", "b"]);
+    assert_eq!(format!("{s:?}"), r#"{"a", "b"}"#);
+    assert_eq!(s, Scopes::new(["a", "b"]));
+    assert_ne!(s, Scopes::new(["a"]));
+    assert_ne!(s, Scopes::new(["a", "c"]));
+    assert!(!s.is_empty());
+    assert!(Scopes::new(Vec::<&str>::new()).is_empty());
+    assert!(Scopes::new(["bad scope"]).is_empty());
+}
