@@ -26,6 +26,16 @@ pub(crate) struct Spans {
 
 const INLINE: usize = 8;
 
+/// The text `span` covers in `text` (empty if it lies outside, which it never does). Byte
+/// order is `str` order, and spans always lie on character boundaries; slices compare their
+/// lengths first.
+#[inline]
+fn covered(text: &str, span: (u32, u32)) -> &[u8] {
+    text.as_bytes()
+        .get(span.0 as usize..span.1 as usize)
+        .unwrap_or_default()
+}
+
 impl Spans {
     pub(crate) fn push(&mut self, start: usize, end: usize) {
         // Offsets fit in u32: tokens are capped far below 4 GiB; a longer text is dropped.
@@ -60,12 +70,7 @@ impl Spans {
         if self.heap.is_empty() {
             return;
         }
-        // Byte order is `str` order, and spans always lie on character boundaries.
-        let text = text.as_bytes();
-        let at = |span: &(u32, u32)| {
-            text.get(span.0 as usize..span.1 as usize)
-                .unwrap_or_default()
-        };
+        let at = |span: &(u32, u32)| covered(text, *span);
         self.heap.sort_unstable_by(|a, b| at(a).cmp(at(b)));
         self.heap.dedup_by(|a, b| at(a) == at(b));
     }
@@ -82,18 +87,12 @@ impl Spans {
         if self.is_sorted() {
             return self.heap.len();
         }
-        let text = text.as_bytes();
-        let at = |span: &(u32, u32)| {
-            text.get(span.0 as usize..span.1 as usize)
-                .unwrap_or_default()
-        };
+        let at = |span: &(u32, u32)| covered(text, *span);
         let spans = self.as_slice();
         (0..spans.len())
             .filter(|&i| {
                 let s = spans[i];
-                !spans[..i]
-                    .iter()
-                    .any(|k| k.1 - k.0 == s.1 - s.0 && at(k) == at(&s))
+                !spans[..i].iter().any(|k| at(k) == at(&s))
             })
             .count()
     }
@@ -109,11 +108,7 @@ impl Spans {
         if self.is_sorted() {
             return Ordered::Sorted(self.heap.iter());
         }
-        let text = text.as_bytes();
-        let at = |span: &(u32, u32)| {
-            text.get(span.0 as usize..span.1 as usize)
-                .unwrap_or_default()
-        };
+        let at = |span: &(u32, u32)| covered(text, *span);
         let mut spans = self.inline;
         let sorted = &mut spans[..self.len];
         sorted.sort_unstable_by(|a, b| at(a).cmp(at(b)));

@@ -133,7 +133,7 @@ mod tests {
     }
 
     /// What `find` concludes, as the model says it.
-    fn found(
+    fn reading(
         headers: &HeaderMap,
         dpop: bool,
         max_len: usize,
@@ -177,7 +177,7 @@ mod tests {
             };
             let mut headers = HeaderMap::new();
             headers.insert(AUTHORIZATION, header);
-            let got = found(&headers, dpop, 100);
+            let got = reading(&headers, dpop, 100);
             prop_assert_eq!(got, model(&value, dpop, 100), "{:?}", String::from_utf8_lossy(&value));
         }
     }
@@ -197,7 +197,7 @@ mod tests {
                     headers.insert(AUTHORIZATION, header);
                     // The length cap at its edge too: three and two bytes of token.
                     for (dpop, max_len) in [(false, 100), (true, 100), (false, 3), (false, 2)] {
-                        let got = found(&headers, dpop, max_len);
+                        let got = reading(&headers, dpop, max_len);
                         assert_eq!(
                             got,
                             model(&value, dpop, max_len),
